@@ -1,0 +1,36 @@
+# CallBox: the two commands a developer needs are `make run` and `make test`.
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.callbox-installed
+CSOURCES := $(shell find drivers dsp -name '*.c' -o -name '*.h' -o -name 'build_*.py')
+VAR      ?= var
+PORT     ?= 8080
+RATE     ?= 6
+
+.PHONY: all run test bench clean distclean
+
+all: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py tools/setup-env.sh $(CSOURCES)
+	VENV=$(VENV) tools/setup-env.sh
+	touch $@
+
+## run: the whole box in simulation (far-end exchange placing $(RATE) calls/min), web UI on localhost:$(PORT)
+run: $(STAMP)
+	$(PY) -m callbox.daemons.supervisor --sim --data-dir $(VAR)/data --run-dir $(VAR)/run \
+		--log-dir $(VAR)/log --web-port $(PORT) --rate $(RATE)
+
+## test: every test tier that needs no hardware
+test: $(STAMP)
+	$(PY) -m pytest -q -ra
+
+## bench: benchmarks (figures as ratios against a named peer or the real-time budget)
+bench: $(STAMP)
+	$(PY) tools/bench.py
+
+clean:
+	rm -rf build firmware/callbox/*.so firmware/*.egg-info *.egg-info .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(VAR)

@@ -1,0 +1,374 @@
+"""Call control: trunk calls in, through the IVR and the ACD, to an agent's seat.
+
+Design note
+-----------
+Inputs are events: Q.931 call events from each PRI span, media events (DTMF
+digits, prompt ends, seat hook and keys, span state) and bus requests. All run
+on one asyncio loop, so no locks. Outputs are media commands (fire-and-forget
+bus requests), Q.931 primitives, events published for the web UI and console,
+and durable rows: one CDR per call and its event log.
+
+A call's life: SETUP -> CALL PROCEEDING + CONNECT (the box answers so the IVR
+can speak and hear DTMF) -> IVR flow -> queue -> offered to the longest-idle
+agent (the seat rings) -> the agent picks up: caller and seat are connected and
+recording starts -> either side hangs up -> the other side is cleared, the
+recording closed, the CDR written, the agent goes to after-call work.
+"""
+import itertools
+import logging
+import time
+
+from callbox.acd.acd import Acd
+from callbox.calls.ivr import DEFAULT_FLOW, Ivr, validate_flow
+
+log = logging.getLogger("callbox.calls")
+_seq = itertools.count(1)
+
+
+class Call:
+    def __init__(self, span, chan, ani, dnis, q931_id):
+        self.call_id = "%s-%04d-s%dc%d" % (time.strftime("%Y%m%d%H%M%S"), next(_seq) % 10000, span, chan)
+        self.span = span
+        self.chan = chan
+        self.ep = "s%d.%d" % (span, chan)
+        self.ani = ani
+        self.dnis = dnis
+        self.q931_id = q931_id
+        self.state = "setup"
+        self.digits = ""
+        self.queue = None
+        self.queued_at = None
+        self.agent = None
+        self.agent_login = None
+        self.seat = None
+        self.start = time.time()
+        self.answer = None       # agent answered
+        self.end = None
+        self.recording = False
+        self.cause = None
+
+    def snapshot(self):
+        return {"call_id": self.call_id, "span": self.span, "chan": self.chan, "ani": self.ani, "dnis": self.dnis,
+                "state": self.state, "digits": self.digits, "queue": self.queue,
+                "agent": self.agent_login, "seat": self.seat, "start": self.start, "answer": self.answer}
+
+
+class CallControl:
+    """Args:
+        store (Store): config and CDRs.
+        media: object with send(op, args) (fire-and-forget bus requests to the media daemon).
+        publish (callable): publish(topic, data) on call control's bus.
+        clock: the asyncio loop (call_later, time).
+        span_factory (callable): span_factory(sid, side, send_frame, on_event, clock, on_link) -> PriSpan.
+    """
+
+    def __init__(self, store, media, publish, clock, span_factory):
+        self.store = store
+        self.media = media
+        self.publish = publish
+        self.clock = clock
+        self.calls = {}            # call_id -> Call
+        self.by_q931 = {}          # (span, q931 id) -> Call
+        self.by_ep = {}            # trunk endpoint -> Call
+        self.spans = {}
+        self.acd = Acd(clock, self)
+        self.ivr = Ivr(clock, _IvrActions(self))
+        self.flows = {}
+        self.routes = []
+        self.counters = {"calls:offered": 0, "calls:answered": 0, "calls:abandoned": 0, "calls:failed": 0}
+        self.load_config(span_factory)
+
+    # -- configuration -------------------------------------------------------------
+    def load_config(self, span_factory):
+        for q in self.store.queues():
+            self.acd.add_queue(q["name"], acw_s=q["acw_s"], sl_target_s=q["sl_target_s"])
+        for a in self.store.agents():
+            self.acd.add_agent(a["login"], a["name"])
+        for f in self.store.ivr_flows():
+            try:
+                self.flows[f["name"]] = validate_flow(f["name"], f["flow"])
+            except Exception as e:
+                log.error("IVR flow %s not loaded: %s", f["name"], e)
+        self.flows.setdefault("default", DEFAULT_FLOW)
+        self.routes = self.store.routes()
+        for s in self.store.spans():
+            if s["enabled"] and s["signalling"] == "pri":
+                sid = s["id"]
+                self.spans[sid] = span_factory(
+                    sid, s["side"], lambda fr, sid=sid: self.media.send("span.dchan.tx", {"span": sid, "frame": fr}),
+                    lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
+                    lambda up, sid=sid: self.publish("sig.link", {"span": sid, "up": up}))
+
+    def route(self, dnis):
+        for r in self.routes:
+            if r["dnis"] in (dnis, "*"):
+                return r["target"]
+        return "ivr:default"
+
+    # -- media events ------------------------------------------------------------------
+    def on_media_event(self, topic, data):
+        if topic == "span.dchan.rx":
+            sp = self.spans.get(data["span"])
+            if sp:
+                sp.rx_frame(data["frame"])
+        elif topic == "span.state":
+            sp = self.spans.get(data["span"])
+            if sp:
+                (sp.line_up if data["up"] else sp.line_down)()
+            self.publish("span.state", data)
+        elif topic == "span.alarm":
+            self.publish("span.alarm", data)
+        elif topic == "chan.dtmf":
+            call = self.by_ep.get(data["ep"])
+            if call:
+                call.digits += data["digit"]
+                self.event(call, "dtmf", {"digit": data["digit"]})
+                self.publish("call.digit", {"call_id": call.call_id, "digit": data["digit"]})
+                self.ivr.on_digit(call, data["digit"])
+        elif topic == "chan.play.done":
+            call = self.by_ep.get(data["ep"])
+            if call:
+                if call.state == "closing":
+                    self._release_trunk(call, 16)
+                else:
+                    self.ivr.on_play_done(call)
+        elif topic == "seat.hook":
+            self.on_seat_hook(data["seat"], data["hook"])
+        elif topic == "seat.key":
+            self.on_seat_key(data)
+
+    def media_status(self, spans):
+        """After (re)connecting to media: start signalling on every span that is up."""
+        for s in spans:
+            sp = self.spans.get(s["span"])
+            if sp:
+                (sp.line_up if s["up"] else sp.line_down)()
+
+    # -- Q.931 --------------------------------------------------------------------------
+    def on_q931(self, sid, ev):
+        kind = ev["ev"]
+        call = self.by_q931.get((sid, ev.get("call")))
+        if kind == "setup":
+            self.incoming(sid, ev)
+        elif call is None:
+            return
+        elif kind == "disconnect":
+            self.event(call, "far_disconnect", {"cause": ev.get("cause")})
+            call.cause = ev.get("cause")
+            self._caller_gone(call)
+        elif kind == "released":
+            call.cause = call.cause or ev.get("cause")
+            self._caller_gone(call)
+            self._finish(call)
+
+    def incoming(self, sid, ev):
+        sp = self.spans[sid]
+        call = Call(sid, ev["chan"], ev.get("calling", ""), ev.get("called", ""), ev["call"])
+        self.calls[call.call_id] = call
+        self.by_q931[(sid, ev["call"])] = call
+        self.by_ep[call.ep] = call
+        self.counters["calls:offered"] += 1
+        self.event(call, "setup", {"ani": call.ani, "dnis": call.dnis, "chan": call.chan})
+        self.publish("call.new", call.snapshot())
+        sp.q931.proceeding(ev["call"])
+        sp.q931.connect(ev["call"])
+        target = self.route(call.dnis)
+        kind, _, name = target.partition(":")
+        call.state = "ivr"
+        self.media.send("chan.dtmf", {"ep": call.ep, "on": True})
+        if kind == "ivr":
+            self.ivr.start(call, self.flows.get(name, DEFAULT_FLOW))
+        elif kind == "queue":
+            self.enqueue(call, name)
+        else:
+            self.event(call, "route_error", {"target": target})
+            self.hangup(call, "goodbye")
+
+    # -- IVR actions ----------------------------------------------------------------
+    def enqueue(self, call, queue):
+        call.state = "queued"
+        self.media.send("chan.play", {"ep": call.ep, "prompt": "queue", "loop": True})
+        self.event(call, "queued", {"queue": queue})
+        self.publish("call.queued", {"call_id": call.call_id, "queue": queue})
+        try:
+            self.acd.enqueue(call, queue)
+        except ValueError as e:
+            log.error("call %s: %s", call.call_id, e)
+            self.hangup(call, "goodbye")
+
+    def hangup(self, call, prompt=None):
+        """Clear a call from the box's side (after an optional goodbye prompt)."""
+        if call.state in ("closing", "ended"):
+            return
+        self.ivr.stop(call)
+        if call.agent is not None:
+            self._agent_side_end(call)
+        call.state = "closing"
+        if prompt:
+            self.media.send("chan.play", {"ep": call.ep, "prompt": prompt})
+        else:
+            self._release_trunk(call, 16)
+
+    def _release_trunk(self, call, cause):
+        call.state = "clearing"
+        self.spans[call.span].q931.disconnect(call.q931_id, cause)
+
+    # -- ACD actions (called by Acd) -------------------------------------------------
+    def offer(self, call, agent):
+        call.state = "ringing"
+        call.seat = agent.seat
+        call.agent_login = agent.login
+        self.event(call, "offered", {"agent": agent.login, "seat": agent.seat})
+        self.media.send("seat.control", {"seat": agent.seat, "msg": {"ring": True, "call_id": call.call_id,
+                                                                     "ani": call.ani, "queue": call.queue}})
+        self.publish("call.offered", {"call_id": call.call_id, "agent": agent.login, "seat": agent.seat})
+
+    def cancel_offer(self, call, agent):
+        self.media.send("seat.control", {"seat": agent.seat, "msg": {"ring": False}})
+        self.event(call, "offer_cancelled", {"agent": agent.login})
+        if call.state == "ringing":
+            call.state = "queued"
+            call.seat = call.agent_login = None
+
+    def agent_changed(self, agent):
+        self.publish("acd.agent", agent.snapshot())
+
+    # -- seats -------------------------------------------------------------------------
+    def on_seat_hook(self, seat, hook):
+        agent = self.acd.agent_at_seat(seat)
+        if agent is None or agent.call is None:
+            return
+        call = agent.call
+        if hook == "off" and agent.state == "ringing":
+            self.acd.answered(agent)
+            call.state = "connected"
+            call.answer = time.time()
+            self.counters["calls:answered"] += 1
+            self.media.send("seat.control", {"seat": seat, "msg": {"ring": False}})
+            self.media.send("media.connect", {"a": call.ep, "b": "seat%d" % seat})
+            self.media.send("media.record", {"call_id": call.call_id, "caller": call.ep, "agent": "seat%d" % seat})
+            call.recording = True
+            self.event(call, "answered", {"agent": agent.login, "seat": seat})
+            self.publish("call.answered", {"call_id": call.call_id, "agent": agent.login, "seat": seat})
+        elif hook == "on" and agent.state == "on-call":
+            self.event(call, "agent_hangup", {"agent": agent.login})
+            self._agent_side_end(call)
+            call.state = "clearing"
+            self._release_trunk(call, 16)
+
+    def on_seat_key(self, ev):
+        seat, key = ev["seat"], ev["key"]
+        try:
+            if key == "login":
+                self.acd.login(str(ev.get("agent")), seat)
+                if ev.get("ready"):
+                    self.acd.ready(str(ev.get("agent")))
+            else:
+                agent = self.acd.agent_at_seat(seat)
+                if agent is None:
+                    raise ValueError("seat %d: nobody is signed in" % seat)
+                if key == "ready":
+                    self.acd.ready(agent.login)
+                elif key == "not-ready":
+                    self.acd.not_ready(agent.login, str(ev.get("reason", "break")))
+                elif key == "logout":
+                    self.acd.logout(agent.login)
+                else:
+                    raise ValueError("key %r is not login, ready, not-ready or logout" % key)
+        except ValueError as e:
+            log.warning("seat %d key %s refused: %s", seat, key, e)
+            self.media.send("seat.control", {"seat": seat, "msg": {"error": str(e)}})
+
+    def _agent_side_end(self, call):
+        """Take the seat out of a call: stop ring/connection/recording, agent to ACW."""
+        agent = call.agent
+        if agent is None:
+            return
+        if call.recording:
+            self.media.send("media.record", {"call_id": call.call_id, "stop": True})
+            call.recording = False
+        self.media.send("media.disconnect", {"ep": "seat%d" % call.seat})
+        if agent.state == "ringing":
+            self.acd.abandon(call)
+        else:
+            self.media.send("seat.control", {"seat": call.seat, "msg": {"hangup": True}})
+            self.acd.call_ended(agent)
+        call.agent = None
+
+    def _caller_gone(self, call):
+        if call.state == "ended":
+            return
+        self.ivr.stop(call)
+        if call.agent is not None:
+            self._agent_side_end(call)
+        elif call.state == "queued":
+            self.acd.abandon(call)
+        self.media.send("chan.dtmf", {"ep": call.ep, "on": False})
+        self.media.send("media.disconnect", {"ep": call.ep})
+        self.media.send("chan.stop", {"ep": call.ep})
+        if call.state not in ("clearing",):
+            call.state = "far-cleared"
+
+    def _finish(self, call):
+        if call.state == "ended":
+            return
+        call.state = "ended"
+        call.end = time.time()
+        self.calls.pop(call.call_id, None)
+        self.by_q931.pop((call.span, call.q931_id), None)
+        if self.by_ep.get(call.ep) is call:
+            del self.by_ep[call.ep]
+        if call.answer:
+            disp = "answered"
+        elif call.queue:
+            disp = "abandoned"
+            self.counters["calls:abandoned"] += 1
+        else:
+            disp = "ivr-only" if call.digits or call.cause == 16 else "failed"
+        cdr = {"call_id": call.call_id, "start": call.start, "answer": call.answer, "end": call.end,
+               "span": call.span, "chan": call.chan, "ani": call.ani, "dnis": call.dnis, "digits": call.digits,
+               "queue": call.queue, "agent": call.agent_login, "seat": call.seat,
+               "wait_s": round((call.answer or call.end) - call.queued_at, 3) if call.queued_at else None,
+               "talk_s": round(call.end - call.answer, 3) if call.answer else None,
+               "disposition": disp, "cause": call.cause}
+        try:
+            self.store.add_cdr(cdr)
+        except Exception:
+            log.exception("call %s: writing the CDR failed", call.call_id)
+        self.event(call, "ended", {"disposition": disp, "cause": call.cause})
+        self.publish("call.ended", cdr)
+
+    def event(self, call, name, detail=None):
+        log.info("call %s: %s %s", call.call_id, name, detail or "")
+        try:
+            self.store.add_call_event(call.call_id, name, detail)
+        except Exception:
+            log.exception("call %s: writing event %s failed", call.call_id, name)
+
+    # -- views ---------------------------------------------------------------------------
+    def list_calls(self):
+        return [c.snapshot() for c in self.calls.values()]
+
+    def hangup_request(self, call_id):
+        call = self.calls.get(call_id)
+        if call is None:
+            raise ValueError("call %r: no such call in progress" % call_id)
+        self.hangup(call)
+        return {"call_id": call_id}
+
+
+class _IvrActions:
+    def __init__(self, cc):
+        self.cc = cc
+
+    def play(self, call, prompt):
+        self.cc.media.send("chan.play", {"ep": call.ep, "prompt": prompt})
+
+    def enqueue(self, call, queue):
+        self.cc.enqueue(call, queue)
+
+    def hangup(self, call, prompt):
+        self.cc.hangup(call, prompt)
+
+    def event(self, call, name, detail):
+        self.cc.event(call, name, detail)

@@ -1,0 +1,270 @@
+"""The config store: one SQLite database (WAL) in the data directory.
+
+Everything durable lives here: configuration, CDRs, per-call events and the
+recording index. Several daemons open it; SQLite's WAL mode lets readers run
+while one writer commits, and a busy timeout absorbs short write collisions.
+
+Schema migrations are numbered SQL files in ``migrations/`` (``NNN_name.sql``);
+PRAGMA user_version holds the number of the last one applied. Each migration
+runs in one transaction, so a power cut leaves either the old or the new schema.
+"""
+import json
+import os
+import re
+import sqlite3
+import time
+
+from callbox.errors import ConfigError
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+_MIG = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def migrations():
+    """The migration files in order: [(version, path)]."""
+    out = []
+    for name in sorted(os.listdir(MIGRATIONS)):
+        m = _MIG.match(name)
+        if m:
+            out.append((int(m.group(1)), os.path.join(MIGRATIONS, name)))
+    for i, (v, _) in enumerate(out):
+        if v != i + 1:
+            raise ConfigError("Loading migrations: expected %03d, found %03d" % (i + 1, v))
+    return out
+
+
+SCHEMA_VERSION = len(migrations())
+
+
+class Store:
+    """Open (creating and migrating as needed) the database in data_dir.
+
+    Args:
+        data_dir (str): the data directory (/data on the box).
+
+    Raises:
+        ConfigError: the database cannot be opened, is newer than this firmware, or a
+            migration fails.
+    """
+
+    def __init__(self, data_dir, readonly=False):
+        self.data_dir = data_dir
+        self.path = os.path.join(data_dir, "callbox.db")
+        os.makedirs(data_dir, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
+                                      check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as e:
+            raise ConfigError("Opening config store %s: %s" % (self.path, e)) from None
+        self.migrate()
+
+    def __str__(self):
+        return "Store(path=%s, schema=%d)" % (self.path, self.version())
+
+    def close(self):
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def version(self):
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self):
+        """Apply every migration newer than the database, each in its own transaction."""
+        have = self.version()
+        if have > SCHEMA_VERSION:
+            raise ConfigError("Opening config store %s: schema %d is newer than this firmware's %d"
+                              % (self.path, have, SCHEMA_VERSION))
+        for v, path in migrations():
+            if v <= have:
+                continue
+            with open(path, encoding="utf-8") as f:
+                sql = f.read()
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                if self.version() >= v:       # another daemon migrated meanwhile
+                    self.db.execute("ROLLBACK")
+                    continue
+                for stmt in _statements(sql):
+                    self.db.execute(stmt)
+                self.db.execute("PRAGMA user_version=%d" % v)
+                self.db.execute("COMMIT")
+            except sqlite3.Error as e:
+                self.db.execute("ROLLBACK")
+                raise ConfigError("Migrating config store to schema %d (%s): %s"
+                                  % (v, os.path.basename(path), e)) from None
+
+    # -- generic helpers ---------------------------------------------------
+    def query(self, sql, args=()):
+        return [dict(r) for r in self.db.execute(sql, args).fetchall()]
+
+    def execute(self, sql, args=()):
+        cur = self.db.execute(sql, args)
+        return cur.lastrowid
+
+    # -- settings ------------------------------------------------------------
+    def get_setting(self, key, default=None):
+        row = self.db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_setting(self, key, value):
+        self.db.execute("INSERT INTO settings(key, value) VALUES(?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, json.dumps(value)))
+
+    # -- configuration -------------------------------------------------------
+    def spans(self):
+        return self.query("SELECT * FROM spans ORDER BY id")
+
+    def put_span(self, span):
+        """Validate and store a span (insert or replace by id).
+
+        Raises:
+            ConfigError: naming the field and the problem.
+        """
+        s = validate_span(span)
+        self.db.execute("INSERT OR REPLACE INTO spans(id, name, kind, framing, line_code, signalling, side, "
+                        "backend, enabled) VALUES(:id, :name, :kind, :framing, :line_code, :signalling, :side, "
+                        ":backend, :enabled)", s)
+
+    def seats(self):
+        return self.query("SELECT * FROM seats ORDER BY id")
+
+    def put_seat(self, seat):
+        if not isinstance(seat.get("id"), int) or seat["id"] < 1:
+            raise ConfigError("seats.id: %r is not a positive integer" % (seat.get("id"),))
+        self.db.execute("INSERT OR REPLACE INTO seats(id, name, backend) VALUES(:id, :name, :backend)", seat)
+
+    def agents(self):
+        rows = self.query("SELECT * FROM agents ORDER BY id")
+        for r in rows:
+            r["skills"] = json.loads(r["skills"])
+        return rows
+
+    def put_agent(self, agent):
+        login = str(agent.get("login", ""))
+        if not re.match(r"^[0-9A-Za-z_.-]{1,32}$", login):
+            raise ConfigError("agents.login: %r must be 1-32 letters, digits, '_', '.' or '-'" % login)
+        self.db.execute("INSERT OR REPLACE INTO agents(id, login, name, skills) VALUES(?, ?, ?, ?)",
+                        (agent.get("id"), login, agent.get("name", login), json.dumps(agent.get("skills", {}))))
+
+    def queues(self):
+        return self.query("SELECT * FROM queues ORDER BY id")
+
+    def put_queue(self, q):
+        if q.get("strategy", "longest-idle") not in ("longest-idle",):
+            raise ConfigError("queues.strategy: %r is not one of: longest-idle" % q.get("strategy"))
+        self.db.execute("INSERT OR REPLACE INTO queues(id, name, strategy, acw_s, sl_target_s, max_wait_s) "
+                        "VALUES(?, ?, ?, ?, ?, ?)", (q.get("id"), q["name"], q.get("strategy", "longest-idle"),
+                                                     float(q.get("acw_s", 5)), float(q.get("sl_target_s", 15)),
+                                                     float(q.get("max_wait_s", 300))))
+
+    def ivr_flows(self):
+        rows = self.query("SELECT * FROM ivr_flows ORDER BY id")
+        for r in rows:
+            r["flow"] = json.loads(r["flow"])
+        return rows
+
+    def put_ivr_flow(self, name, flow):
+        self.db.execute("INSERT OR REPLACE INTO ivr_flows(id, name, flow) VALUES("
+                        "(SELECT id FROM ivr_flows WHERE name=?), ?, ?)", (name, name, json.dumps(flow)))
+
+    def routes(self):
+        return self.query("SELECT * FROM routes ORDER BY id")
+
+    def put_route(self, dnis, target):
+        if not re.match(r"^(ivr|queue|seat):\S+$", target):
+            raise ConfigError("routes.target: %r is not ivr:<name>, queue:<name> or seat:<id>" % target)
+        self.db.execute("INSERT INTO routes(dnis, target) VALUES(?, ?)", (dnis, target))
+
+    # -- records -------------------------------------------------------------
+    def add_cdr(self, cdr):
+        cols = ("call_id", "start", "answer", "end", "span", "chan", "ani", "dnis", "digits", "queue",
+                "agent", "seat", "wait_s", "talk_s", "disposition", "cause", "recording")
+        vals = [cdr.get(c) for c in cols]
+        return self.execute("INSERT OR REPLACE INTO cdr(%s) VALUES(%s)" % (", ".join(cols), ", ".join("?" * len(cols))),
+                            vals)
+
+    def cdrs(self, limit=100, offset=0, call_id=None):
+        if call_id:
+            return self.query("SELECT * FROM cdr WHERE call_id=?", (call_id,))
+        return self.query("SELECT * FROM cdr ORDER BY start DESC LIMIT ? OFFSET ?", (limit, offset))
+
+    def add_call_event(self, call_id, event, detail=None, t=None):
+        self.execute("INSERT INTO call_events(call_id, t, event, detail) VALUES(?, ?, ?, ?)",
+                     (call_id, t or time.time(), event, json.dumps(detail or {})))
+
+    def call_events(self, call_id):
+        rows = self.query("SELECT * FROM call_events WHERE call_id=? ORDER BY id", (call_id,))
+        for r in rows:
+            r["detail"] = json.loads(r["detail"])
+        return rows
+
+    def add_recording(self, call_id, path, start):
+        return self.execute("INSERT INTO recordings(call_id, path, start, state) VALUES(?, ?, ?, 'recording')",
+                            (call_id, path, start))
+
+    def finish_recording(self, rec_id, duration_s, nbytes, state="complete"):
+        self.db.execute("UPDATE recordings SET duration_s=?, bytes=?, state=? WHERE id=?",
+                        (duration_s, nbytes, state, rec_id))
+
+    def recordings(self, limit=100, offset=0, call_id=None):
+        if call_id:
+            return self.query("SELECT * FROM recordings WHERE call_id=? ORDER BY id", (call_id,))
+        return self.query("SELECT * FROM recordings ORDER BY start DESC LIMIT ? OFFSET ?", (limit, offset))
+
+    def recording(self, rec_id):
+        rows = self.query("SELECT * FROM recordings WHERE id=?", (rec_id,))
+        return rows[0] if rows else None
+
+
+def _statements(sql):
+    """Split a migration into statements (our files keep ';' out of literals)."""
+    body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+SPAN_CHOICES = {
+    "kind": ("E1", "T1"),
+    "side": ("user", "network"),
+}
+E1_FRAMING = ("crc4", "no-crc4")
+T1_FRAMING = ("esf", "d4")
+LINE_CODES = {"E1": ("hdb3", "ami"), "T1": ("b8zs", "ami")}
+SIGNALLING = ("pri", "r2-cn", "r2-itu", "cas")
+
+
+def validate_span(span):
+    """Check a span's configuration; return it normalised.
+
+    Raises:
+        ConfigError: "spans[<id>].<field>: <value> is not one of: ..." for the first bad field.
+    """
+    s = dict(span)
+    sid = s.get("id")
+    where = "spans[%s]" % sid
+    if not isinstance(sid, int) or isinstance(sid, bool) or not 0 <= sid < 64:
+        raise ConfigError("%s.id: %r is not an integer 0..63" % (where, sid))
+    s.setdefault("name", "span%d" % sid)
+    s.setdefault("enabled", 1)
+    for field, allowed in SPAN_CHOICES.items():
+        if s.get(field) not in allowed:
+            raise ConfigError("%s.%s: %r is not one of: %s" % (where, field, s.get(field), ", ".join(allowed)))
+    framing = E1_FRAMING if s["kind"] == "E1" else T1_FRAMING
+    if s.get("framing") not in framing:
+        raise ConfigError("%s.framing: %r is not one of: %s" % (where, s.get("framing"), ", ".join(framing)))
+    if s.get("line_code") not in LINE_CODES[s["kind"]]:
+        raise ConfigError("%s.line_code: %r is not one of: %s"
+                          % (where, s.get("line_code"), ", ".join(LINE_CODES[s["kind"]])))
+    if s.get("signalling") not in SIGNALLING:
+        raise ConfigError("%s.signalling: %r is not one of: %s" % (where, s.get("signalling"), ", ".join(SIGNALLING)))
+    if not isinstance(s.get("backend"), str) or "://" not in s["backend"]:
+        raise ConfigError("%s.backend: %r is not a backend URL such as sim://pairA/0" % (where, s.get("backend")))
+    return s

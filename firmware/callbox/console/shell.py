@@ -1,0 +1,163 @@
+"""The console shell field techs use on the serial port.
+
+Protocol-free: lines in, text out, 80 columns. A login (the web UI's users,
+admin or supervisor role) comes first; three wrong passwords cost a delay.
+Commands are dispatched by name from a table built from ``cmd_<word>`` methods,
+each with a usage line that HELP prints and a bad argument echoes back:
+
+    show: usage: show spans|calls|agents|queues|system
+
+Issue #8 adds the full command set (loopbacks, BERT, monitors, ...); this is
+the skeleton with the same shape.
+"""
+import time
+
+from callbox.auth import verify_password
+from callbox.errors import BusError
+
+BANNER = "CallBox console. Log in with a web UI admin or supervisor account.\r\n"
+
+
+def _usage(text):
+    def deco(fn):
+        fn.usage = text
+        return fn
+    return deco
+
+
+class UsageError(Exception):
+    pass
+
+
+class Shell:
+    """Args:
+        bus: object with request(op, args, timeout).
+        store: the config store (users table).
+        write (callable): write(str) to the terminal.
+    """
+
+    def __init__(self, bus, store, write, clock=time.monotonic):
+        self.bus = bus
+        self.store = store
+        self.write = write
+        self.clock = clock
+        self.user = None
+        self.stage = "login"
+        self.pending_user = None
+        self.failures = 0
+        self.locked_until = 0.0
+        self.commands = {name[4:]: getattr(self, name) for name in dir(self) if name.startswith("cmd_")}
+
+    def start(self):
+        self.write(BANNER + "login: ")
+
+    def line(self, text):
+        """Handle one input line; returns False when the session should end."""
+        text = text.strip()
+        if self.stage == "login":
+            self.pending_user = text
+            self.stage = "password"
+            self.write("password: ")
+            return True
+        if self.stage == "password":
+            self.stage = "login"
+            if self.clock() < self.locked_until:
+                self.write("\r\nToo many failures; wait %d s.\r\nlogin: " % (self.locked_until - self.clock()))
+                return True
+            rows = self.store.query("SELECT pw_hash, role FROM users WHERE username=?", (self.pending_user,))
+            if rows and rows[0]["role"] in ("admin", "supervisor") and verify_password(text, rows[0]["pw_hash"]):
+                self.user = self.pending_user
+                self.stage = "shell"
+                self.failures = 0
+                self.write("\r\nWelcome, %s. Type 'help'.\r\n%s" % (self.user, self.prompt()))
+            else:
+                self.failures += 1
+                if self.failures >= 3:
+                    self.locked_until = self.clock() + 30
+                    self.failures = 0
+                self.write("\r\nLogin incorrect.\r\nlogin: ")
+            return True
+        if not text:
+            self.write(self.prompt())
+            return True
+        word, _, rest = text.partition(" ")
+        fn = self.commands.get(word)
+        if fn is None:
+            self.write("%s: command not recognized; type 'help'\r\n" % word)
+        else:
+            try:
+                out = fn(rest.split())
+            except UsageError:
+                self.write("%s: usage: %s\r\n" % (word, fn.usage))
+                out = None
+            except BusError as e:
+                self.write("%s: %s\r\n" % (word, e))
+                out = None
+            if out is False:
+                return False
+            if out:
+                self.write(out.replace("\n", "\r\n") + "\r\n")
+        self.write(self.prompt())
+        return True
+
+    def prompt(self):
+        return "callbox> "
+
+    @_usage("help [command]")
+    def cmd_help(self, args):
+        if args:
+            fn = self.commands.get(args[0])
+            if fn is None:
+                raise UsageError()
+            return "%s: %s" % (args[0], fn.usage)
+        return "\n".join("  %-8s %s" % (n, self.commands[n].usage) for n in sorted(self.commands))
+
+    @_usage("quit")
+    def cmd_quit(self, args):
+        self.write("Bye.\r\n")
+        return False
+
+    @_usage("show spans|calls|agents|queues|system")
+    def cmd_show(self, args):
+        if len(args) != 1 or args[0] not in ("spans", "calls", "agents", "queues", "system"):
+            raise UsageError()
+        return getattr(self, "_show_" + args[0])()
+
+    def _show_spans(self):
+        lines = []
+        for s in self.bus.request("span.status"):
+            alarms = [k.upper() for k, v in s["alarms"].items() if v]
+            lines.append("%s %d is %s" % (s["kind"], s["span"], "up" if s["up"] else "down"))
+            lines.append("  %s" % ("Receiver has " + ", ".join(alarms) if alarms else "No alarms detected."))
+            lines.append("  Framing is %s, Line Code is %s" % (s["framing"].upper(), s["line_code"].upper()))
+            lines.append("  " + "  ".join("%s %d" % (k, v) for k, v in sorted(s["counters"].items())
+                                          if k.startswith("rx:"))[:76])
+        return "\n".join(lines) or "no spans configured"
+
+    def _show_calls(self):
+        calls = self.bus.request("call.list")
+        lines = ["%-28s %-4s %-12s %-8s %-6s %s" % ("CALL", "CHAN", "ANI", "STATE", "AGENT", "DIGITS")]
+        for c in calls:
+            lines.append("%-28s %-4s %-12s %-8s %-6s %s" % (c["call_id"][:28], "%d/%d" % (c["span"], c["chan"]),
+                                                          c["ani"][:12], c["state"][:8], c["agent"] or "-", c["digits"]))
+        return "\n".join(lines) if calls else "no calls in progress"
+
+    def _show_agents(self):
+        lines = ["%-8s %-16s %-5s %-10s %s" % ("LOGIN", "NAME", "SEAT", "STATE", "CALLS")]
+        for a in self.bus.request("acd.agents"):
+            lines.append("%-8s %-16s %-5s %-10s %d" % (a["login"], a["name"][:16], a["seat"] or "-", a["state"], a["calls"]))
+        return "\n".join(lines)
+
+    def _show_queues(self):
+        lines = ["%-16s %7s %8s %5s %8s %9s" % ("QUEUE", "WAITING", "LONGEST", "READY", "ANSWERED", "ABANDONED")]
+        for q in self.bus.request("acd.queues"):
+            lines.append("%-16s %7d %7.0fs %5d %8d %9d" % (q["name"][:16], q["waiting"], q["longest_wait_s"],
+                                                         q["agents_ready"], q["answered"], q["abandoned"]))
+        return "\n".join(lines)
+
+    def _show_system(self):
+        lines = []
+        for d in self.bus.request("sup.status"):
+            lines.append("%-10s %-8s pid %-7s restarts %d  %s" % (d["name"], d["state"], d["pid"] or "-",
+                                                                 d["restarts"], d["last_exit"] or ""))
+        return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""callbox-callctl: signalling, call routing, IVR and ACD."""
+import logging
+
+from callbox.bus import socket_path
+from callbox.bus.client import AsyncBusClient
+from callbox.bus.server import BusServer
+from callbox.calls.control import CallControl
+from callbox.calls.pri_span import PriSpan
+from callbox.config.store import Store
+from callbox.daemons import common
+
+log = logging.getLogger("callbox.callctl")
+
+
+async def amain(args, stop):
+    import asyncio
+    loop = asyncio.get_running_loop()
+    store = Store(args.data_dir)
+    server = BusServer(socket_path(args.run_dir, "callctl"), "callctl")
+    holder = {}
+
+    def on_event(topic, data):
+        cc = holder.get("cc")
+        if cc is not None:
+            cc.on_media_event(topic, data)
+
+    async def resync():
+        try:
+            spans = await media.request("span.status")
+        except Exception as e:
+            log.warning("callctl: reading span status after connecting to media: %s", e)
+            return
+        holder["cc"].media_status(spans)
+
+    media = AsyncBusClient(socket_path(args.run_dir, "media"), "callctl", on_event,
+                           topics=["span.", "chan.", "seat."],
+                           on_connect=lambda: asyncio.ensure_future(resync()))
+    cc = CallControl(store, media, server.publish, loop, PriSpan)
+    holder["cc"] = cc
+
+    def set_agent(a):
+        login, state = str(a.get("login")), a.get("state")
+        if state == "ready":
+            cc.acd.ready(login)
+        elif state == "not-ready":
+            cc.acd.not_ready(login, str(a.get("reason", "break")))
+        elif state == "logged-out":
+            cc.acd.logout(login)
+        else:
+            raise ValueError("state %r is not ready, not-ready or logged-out" % state)
+        return cc.acd.agents[login].snapshot()
+
+    server.handle("call.list", lambda a: cc.list_calls(), "Calls in progress")
+    server.handle("call.hangup", lambda a: cc.hangup_request(a.get("call_id")), "Clear a call: {call_id}")
+    server.handle("call.counters", lambda a: dict(cc.counters), "Call counters")
+    server.handle("acd.agents", lambda a: cc.acd.agents_snapshot(), "Agents and their states")
+    server.handle("acd.queues", lambda a: cc.acd.queues_snapshot(), "Queues: waiting, longest wait, today's counts")
+    server.handle("acd.agent.set_state", set_agent, "Set an agent's state: {login, state, reason}")
+    server.handle("sig.status", lambda a: [sp.status() for sp in cc.spans.values()], "Signalling state per span")
+    await server.start()
+    media.start()
+    await stop.wait()
+    await media.close()
+    await server.close()
+    store.close()
+
+
+def main():
+    args = common.parser("callctl", __doc__).parse_args()
+    common.run("callctl", amain, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""callbox-media: owns the line and seat backends and runs the 20 ms media engine."""
+import asyncio
+import logging
+import os
+
+from callbox import hw
+from callbox.bus import socket_path
+from callbox.bus.server import BusServer
+from callbox.config.store import Store
+from callbox.daemons import common
+from callbox.errors import CallboxError
+from callbox.media.engine import Engine
+from callbox.media.prompts import ensure_default_prompts, load_prompts
+
+log = logging.getLogger("callbox.media")
+
+
+def build_engine(store, data_dir, sim_dir, emit, name="media"):
+    """Open every enabled span and seat from the config and build the engine.
+
+    A span that cannot be opened is logged and left out (the rest of the box runs).
+    """
+    spans, seats = [], []
+    for cfg in store.spans():
+        if not cfg["enabled"]:
+            continue
+        try:
+            ln = hw.open_line(cfg["backend"], **({"sim_dir": sim_dir} if cfg["backend"].startswith("sim:") else {}))
+            spans.append((cfg["id"], cfg, ln.open()))
+            log.info("span %d: %s", cfg["id"], ln)
+        except CallboxError as e:
+            log.error("span %d left out: %s", cfg["id"], e)
+    for cfg in store.seats():
+        try:
+            port = hw.open_seat(cfg["backend"], sim_dir=sim_dir)
+            seats.append((cfg["id"], port.open()))
+        except (CallboxError, OSError) as e:
+            log.error("seat %d left out: %s", cfg["id"], e)
+    prompt_dir = os.path.join(data_dir, "prompts")
+    ensure_default_prompts(prompt_dir)
+    prompts, errors = load_prompts(prompt_dir)
+    for e in errors:
+        log.error("%s", e)
+    return Engine(spans, seats, prompts, emit, name=name)
+
+
+def register_ops(server, eng):
+    """Bus ops of the media daemon (all commands run on the tick thread)."""
+    def ep_arg(args, key="ep"):
+        return eng.check_ep(args.get(key))
+
+    def seat_arg(args):
+        seat = args.get("seat")
+        if seat not in eng.seats:
+            raise ValueError("seat %r: no such seat" % (seat,))
+        return seat
+
+    def span_arg(args):
+        sid = args.get("span")
+        if sid not in eng.span_by_id:
+            raise ValueError("span %r: no such span (spans: %s)" % (sid, ", ".join(str(s) for s in eng.span_by_id)))
+        return sid
+
+    def connect(args):
+        a, b = ep_arg(args, "a"), ep_arg(args, "b")
+        eng.submit(eng.connect, a, b)
+        return {"a": a, "b": b}
+
+    def play(args):
+        ep = ep_arg(args)
+        if args.get("prompt") not in eng.prompts:
+            raise ValueError("prompt %r not found (have: %s)" % (args.get("prompt"), ", ".join(sorted(eng.prompts))))
+        eng.submit(eng.play, ep, args["prompt"], bool(args.get("loop")))
+        return {}
+
+    def tone(args):
+        ep = ep_arg(args)
+        if args.get("digits"):
+            digits = str(args["digits"])
+            if not all(c in "0123456789*#ABCD" for c in digits):
+                raise ValueError("digits %r: only 0-9 * # A-D" % digits)
+            eng.submit(eng.tone, ep, None, None, digits)
+        elif "freq" in args:
+            eng.submit(eng.play_tone, ep, float(args["freq"]), float(args.get("freq2", 0)), float(args.get("level", -10)))
+        else:
+            plan, t = args.get("plan"), args.get("tone")
+            if plan not in ("cn", "eu", "us") or t not in ("dial", "ringback", "busy", "congestion"):
+                raise ValueError("tone: plan must be cn|eu|us and tone dial|ringback|busy|congestion")
+            eng.submit(eng.tone, ep, plan, t, None)
+        return {}
+
+    def record(args):
+        cid = args.get("call_id")
+        if not isinstance(cid, str) or not cid:
+            raise ValueError("call_id must be a non-empty string")
+        if args.get("stop"):
+            eng.submit(eng.record_stop, cid)
+        else:
+            eng.submit(eng.record_start, cid, ep_arg(args, "caller"), ep_arg(args, "agent"))
+        return {}
+
+    def dchan_tx(args):
+        sid = span_arg(args)
+        fr = args.get("frame")
+        if not isinstance(fr, bytes) or not 3 <= len(fr) <= 264:
+            raise ValueError("frame must be 3..264 bytes")
+        eng.submit(eng.dchan_send, sid, fr)
+        return {}
+
+    def seat_ctl(args):
+        seat = seat_arg(args)
+        msg = args.get("msg")
+        if not isinstance(msg, dict):
+            raise ValueError("msg must be a map")
+        eng.submit(eng.seat_control, seat, msg)
+        return {}
+
+    def impair(args):
+        sid = span_arg(args)
+        kw = {k: args[k] for k in ("los", "ais", "ber", "slip") if k in args}
+        if not kw:
+            raise ValueError("give at least one of los, ais, ber, slip")
+        eng.span_by_id[sid].line.impair(**kw)
+        return kw
+
+    server.handle("media.connect", connect, "Connect two endpoints both ways: {a, b}")
+    server.handle("media.disconnect", lambda a: eng.submit(eng.disconnect, ep_arg(a)) or {}, "Disconnect {ep}")
+    server.handle("media.record", record, "Start/stop a recording tap: {call_id, caller, agent} / {call_id, stop: true}")
+    server.handle("media.counters", lambda a: dict(eng.counters), "Engine counters (overruns...)")
+    server.handle("chan.play", play, "Play a prompt: {ep, prompt, loop}")
+    server.handle("chan.tone", tone, "Play a tone: {ep, plan, tone} | {ep, digits} | {ep, freq, freq2, level}")
+    server.handle("chan.stop", lambda a: eng.submit(eng.stop_ep, ep_arg(a)) or {}, "Stop what plays on {ep}")
+    server.handle("chan.dtmf", lambda a: eng.submit(eng.dtmf_enable, ep_arg(a), bool(a.get("on", True))) or {},
+                  "Report DTMF digits of {ep} (on: bool)")
+    server.handle("span.status", lambda a: eng.status(), "Status, alarms and counters of every span")
+    server.handle("span.dchan.tx", dchan_tx, "Send an HDLC frame on a span's D-channel: {span, frame}")
+    server.handle("span.impair", impair, "Inject faults on a simulated span: {span, los, ais, ber, slip}")
+    server.handle("seat.status", lambda a: eng.seat_status(), "Seats: plugged, hook state")
+    server.handle("seat.control", seat_ctl, "Send a control message to a seat's phone: {seat, msg}")
+
+
+async def amain(args, stop):
+    store = Store(args.data_dir)
+    loop = asyncio.get_running_loop()
+    server = BusServer(socket_path(args.run_dir, "media"), "media")
+    sim_dir = os.path.join(args.run_dir, "sim")
+
+    def emit(topic, data):
+        loop.call_soon_threadsafe(server.publish, topic, data)
+
+    eng = build_engine(store, args.data_dir, sim_dir, emit)
+    store.close()
+    register_ops(server, eng)
+    await server.start()
+    eng.start()
+    log.info("media: %d span(s), %d seat(s), bus at %s", len(eng.spans), len(eng.seats), server.path)
+    await stop.wait()
+    eng.close()
+    await server.close()
+
+
+def main():
+    args = common.parser("media", __doc__).parse_args()
+    common.run("media", amain, args)
+
+
+if __name__ == "__main__":
+    main()

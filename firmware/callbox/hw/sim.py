@@ -1,0 +1,384 @@
+"""Simulated spans and seats: the box runs on an ordinary PC through these.
+
+SimLine is one end of a back-to-back span pair (osmo-e1d's vpair idea): two
+ends exchange 20 ms blocks of raw line bits over a Unix SEQPACKET socket
+``<sim_dir>/<pair>.sock``. End 1 is the far end (the exchange) and listens; end
+0 is the box and connects, and connects again whenever the "cable" was pulled
+(while unplugged the box reads LOS). The sending end can impair its signal:
+
+    sim://pairA/1?offset=37&ber=1e-6     start 37 bits out of frame, bit errors
+    line.impair(los=True | ais=True | ber=1e-4 | slip=1)
+
+SimSeatPort is a simulated agent's phone port on the box (listening at
+``<sim_dir>/seat<N>.sock``); SimPhone in callbox.sim.phone is the phone that
+plugs into it. Packets: b"A" + 160 A-law octets (20 ms of audio) or b"C" +
+a msgpack map (hook, keys, ring).
+"""
+import collections
+import errno
+import os
+import random
+import socket
+
+import msgpack
+
+from callbox.errors import LineError, LineInitError
+from callbox.hw import parse_url
+from callbox.hw.line import E1_BLOCK_BYTES, Line
+
+BLOCK_BITS = E1_BLOCK_BYTES * 8
+_MASK = (1 << BLOCK_BITS) - 1
+JITTER_DEPTH = 2        # blocks held before reading starts (absorbs scheduling jitter)
+MAX_DEPTH = 6           # beyond this the oldest block is dropped (a slip)
+
+
+def default_sim_dir():
+    return os.environ.get("CALLBOX_SIM_DIR") or os.path.join(
+        os.environ.get("CALLBOX_RUN_DIR", "/run/callbox"), "sim")
+
+
+class SimLine(Line):
+    """One end of a simulated E1 span pair.
+
+    Args:
+        url (str): ``sim://<pair>/<end>[?offset=N&ber=X&seed=S]``, end 0 (box) or 1 (far end).
+        sim_dir (str): directory of the pair sockets (default $CALLBOX_SIM_DIR).
+
+    Raises:
+        LineInitError: bad URL or options.
+    """
+
+    def __init__(self, url, sim_dir=None):
+        scheme, pair, path, opts = parse_url(url)
+        self.url = url
+        if not pair or not pair.replace("-", "").replace("_", "").isalnum():
+            raise LineInitError("Opening span %s: pair name %r must be letters, digits, '-' or '_'" % (url, pair))
+        if path not in ("/0", "/1"):
+            raise LineInitError("Opening span %s: end %r is not /0 (box) or /1 (far end)" % (url, path))
+        allowed = {"offset", "ber", "seed"}
+        bad = set(opts) - allowed
+        if bad:
+            raise LineInitError("Opening span %s: unknown option(s) %s; accepted: sim://pair/end?offset=N&ber=X&seed=S"
+                                % (url, ", ".join(sorted(bad))))
+        try:
+            self.offset = int(opts.get("offset", 0)) % 256
+            self.ber = float(opts.get("ber", 0.0))
+            seed = int(opts.get("seed", 1))
+        except ValueError as e:
+            raise LineInitError("Opening span %s: bad option value (%s)" % (url, e)) from None
+        if not 0.0 <= self.ber < 0.5:
+            raise LineInitError("Opening span %s: ber %g is outside 0 .. 0.5" % (url, self.ber))
+        self.pair = pair
+        self.end = int(path[1:])
+        self.sim_dir = sim_dir or default_sim_dir()
+        self.path = os.path.join(self.sim_dir, pair + ".sock")
+        self._rng = random.Random(seed)
+        self._prev = 0
+        self._rxq = collections.deque()
+        self._primed = False
+        self._listen = None
+        self._sock = None
+        self._retry_at = 0
+        self.los = False
+        self.ais = False
+        self._slip = 0
+        self._counters = collections.Counter()
+
+    def __str__(self):
+        return ("SimLine(url=%s, end=%d, socket=%s, offset=%d, ber=%g, los=%s, ais=%s, connected=%s)"
+                % (self.url, self.end, self.path, self.offset, self.ber, self.los, self.ais, self._sock is not None))
+
+    # -- connection ------------------------------------------------------------
+    def open(self):
+        os.makedirs(self.sim_dir, exist_ok=True)
+        if self.end == 1:
+            if os.path.exists(self.path):
+                os.unlink(self.path)
+            self._listen = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                self._listen.bind(self.path)
+            except OSError as e:
+                raise LineInitError("Opening span %s: binding %s: %s" % (self.url, self.path, e.strerror)) from None
+            self._listen.listen(1)
+            self._listen.setblocking(False)
+        self._connect()
+        return self
+
+    def _connect(self):
+        if self._sock is not None:
+            return True
+        if self.end == 1:
+            try:
+                s, _ = self._listen.accept()
+            except BlockingIOError:
+                return False
+        else:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                s.connect(self.path)
+            except OSError:
+                s.close()
+                return False
+        s.setblocking(False)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, E1_BLOCK_BYTES * 16)
+        self._sock = s
+        self._rxq.clear()
+        self._primed = False
+        self._counters["connects"] += 1
+        return True
+
+    def _drop(self):
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+            self._counters["disconnects"] += 1
+
+    def close(self):
+        self._drop()
+        if self._listen is not None:
+            self._listen.close()
+            self._listen = None
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
+    # -- data --------------------------------------------------------------------
+    def read_block(self, out):
+        if self._sock is None and not self._connect():
+            out[:] = bytes(len(out))
+            return "los"
+        while True:
+            try:
+                data = self._sock.recv(E1_BLOCK_BYTES + 1)
+            except BlockingIOError:
+                break
+            except OSError:
+                self._drop()
+                break
+            if not data:
+                self._drop()
+                break
+            if len(data) != E1_BLOCK_BYTES:
+                self._counters["bad_blocks"] += 1
+                continue
+            self._rxq.append(data)
+            if len(self._rxq) > MAX_DEPTH:
+                self._rxq.popleft()
+                self._counters["overruns"] += 1
+        if self._sock is None:
+            out[:] = bytes(len(out))
+            return "los"
+        if not self._primed:
+            if len(self._rxq) < JITTER_DEPTH:
+                return "none"
+            self._primed = True
+        if not self._rxq:
+            self._counters["underruns"] += 1
+            self._primed = False
+            return "none"
+        out[:] = self._rxq.popleft()
+        return "ok"
+
+    def write_block(self, data):
+        if len(data) != E1_BLOCK_BYTES:
+            raise LineError("Writing to span %s: block of %d bytes, expected %d" % (self.url, len(data), E1_BLOCK_BYTES))
+        if self._sock is None and not self._connect():
+            return
+        if self.los:
+            return                              # transmitter off: the far end sees no pulses
+        if self.ais:
+            block = b"\xff" * E1_BLOCK_BYTES
+        else:
+            block = self._impair_bits(data)
+        try:
+            self._sock.send(block)
+        except BlockingIOError:
+            self._counters["tx_dropped"] += 1
+        except OSError:
+            self._drop()
+
+    def _impair_bits(self, data):
+        if not (self.offset or self.ber or self._slip):
+            return bytes(data)
+        val = int.from_bytes(data, "big")
+        if self._slip:
+            # a slip moves the stream by one bit for good, as a lost or repeated bit does
+            self.offset = (self.offset + self._slip) % 256
+            self._slip = 0
+        combined = (self._prev << BLOCK_BITS) | val
+        self._prev = val
+        out = (combined >> self.offset) & _MASK
+        if self.ber:
+            nerr = self._poisson(BLOCK_BITS * self.ber)
+            for _ in range(nerr):
+                out ^= 1 << self._rng.randrange(BLOCK_BITS)
+            self._counters["bit_errors_injected"] += nerr
+        return out.to_bytes(E1_BLOCK_BYTES, "big")
+
+    def _poisson(self, lam):
+        # Knuth's method is fine for the small means a BER test uses
+        if lam > 30:
+            return max(0, int(self._rng.gauss(lam, lam ** 0.5) + 0.5))
+        import math
+        limit, k, p = math.exp(-lam), 0, 1.0
+        while True:
+            p *= self._rng.random()
+            if p <= limit:
+                return k
+            k += 1
+
+    def impair(self, los=None, ais=None, ber=None, slip=None):
+        """Inject faults on what this end transmits.
+
+        Args:
+            los (bool): stop sending (the far end sees loss of signal).
+            ais (bool): send unframed all ones.
+            ber (float): bit error ratio 0 .. 0.5.
+            slip (int): move the bitstream by this many bits once.
+
+        Raises:
+            ValueError: a value is out of range.
+        """
+        if ber is not None:
+            if not 0.0 <= float(ber) < 0.5:
+                raise ValueError("ber %r is outside 0 .. 0.5" % ber)
+            self.ber = float(ber)
+        if los is not None:
+            self.los = bool(los)
+        if ais is not None:
+            self.ais = bool(ais)
+        if slip is not None:
+            self._slip = int(slip)
+
+    def counters(self):
+        return dict(self._counters)
+
+
+class SimSeatPort:
+    """A simulated seat port on the box: a phone (callbox.sim.phone) plugs into it.
+
+    Args:
+        url (str): ``sim://seat/<N>``.
+        sim_dir (str): directory of the seat sockets.
+    """
+
+    def __init__(self, url, sim_dir=None):
+        scheme, host, path, opts = parse_url(url)
+        try:
+            self.seat = int(path.strip("/"))
+        except ValueError:
+            raise LineInitError("Opening seat %s: expected sim://seat/<number>" % url) from None
+        if host != "seat" or opts:
+            raise LineInitError("Opening seat %s: expected sim://seat/<number> with no options" % url)
+        self.url = url
+        self.sim_dir = sim_dir or default_sim_dir()
+        self.path = os.path.join(self.sim_dir, "seat%d.sock" % self.seat)
+        self._listen = None
+        self._sock = None
+        self._audio = collections.deque()
+        self._events = []
+        self._primed = False
+
+    def __str__(self):
+        return "SimSeatPort(url=%s, socket=%s, connected=%s)" % (self.url, self.path, self._sock is not None)
+
+    @property
+    def connected(self):
+        return self._sock is not None
+
+    def open(self):
+        os.makedirs(self.sim_dir, exist_ok=True)
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        self._listen = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._listen.bind(self.path)
+        self._listen.listen(1)
+        self._listen.setblocking(False)
+        return self
+
+    def close(self):
+        if self._sock:
+            self._sock.close()
+            self._sock = None
+        if self._listen:
+            self._listen.close()
+            self._listen = None
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
+    def poll(self):
+        """Read everything waiting; returns control events (dicts) from the phone."""
+        if self._sock is None:
+            try:
+                s, _ = self._listen.accept()
+            except BlockingIOError:
+                return []
+            s.setblocking(False)
+            self._sock = s
+            self._audio.clear()
+            self._primed = False
+            self._events.append({"plug": True})
+        while self._sock is not None:
+            try:
+                pkt = self._sock.recv(4096)
+            except BlockingIOError:
+                break
+            except OSError as e:
+                if e.errno not in (errno.ECONNRESET,):
+                    raise
+                pkt = b""
+            if not pkt:
+                self._sock.close()
+                self._sock = None
+                self._events.append({"plug": False})
+                break
+            kind, body = pkt[:1], pkt[1:]
+            if kind == b"A" and len(body) == 160:
+                self._audio.append(body)
+                if len(self._audio) > MAX_DEPTH:
+                    self._audio.popleft()
+            elif kind == b"C":
+                try:
+                    ev = msgpack.unpackb(body, raw=False, strict_map_key=True)
+                except Exception:
+                    ev = None
+                if isinstance(ev, dict):
+                    self._events.append(ev)
+                else:
+                    self._events.append({"bad_packet": len(pkt)})
+            else:
+                self._events.append({"bad_packet": len(pkt)})
+        ev, self._events = self._events, []
+        return ev
+
+    def read_audio(self):
+        """The next 20 ms of A-law from the phone, or None (nothing arrived)."""
+        if not self._primed:
+            if len(self._audio) < JITTER_DEPTH:
+                return None
+            self._primed = True
+        if not self._audio:
+            self._primed = False
+            return None
+        return self._audio.popleft()
+
+    def write_audio(self, data):
+        self._send(b"A" + bytes(data))
+
+    def send_control(self, msg):
+        self._send(b"C" + msgpack.packb(msg, use_bin_type=True))
+
+    def _send(self, pkt):
+        if self._sock is None:
+            return
+        try:
+            self._sock.send(pkt)
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._sock.close()
+            self._sock = None
+            self._events.append({"plug": False})

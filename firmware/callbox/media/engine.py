@@ -1,0 +1,427 @@
+"""The media engine: one 20 ms tick moves every span's and seat's audio.
+
+Design note
+-----------
+Each tick (160 frames of E1 = 20 ms):
+
+1. every span: read one block of raw line bits, deframe (C), split the 160
+   frames into 32 timeslot blocks (C), pull the D-channel (TS16) octets;
+2. HDLC receive over all spans' D-channels at once (C) -> frames as events;
+3. seats: poll control packets, read 20 ms of audio each;
+4. decode every trunk channel to linear in one call (C) and run the DTMF bank
+   over all channels in one call (C); digits on enabled channels become events;
+5. tone generator bank (C) for all endpoints, one call;
+6. the switch: for each routed endpoint copy its source's 160 octets (a block
+   copy, no per-sample Python);
+7. HDLC transmit (C), interleave, frame (C) and write every span;
+8. recording taps: one batched event per tick with every recorded call's two
+   directions.
+
+The engine never blocks on disk, network or other daemons: lines and seats are
+non-blocking, events leave through a callback that must only queue. Commands
+from other threads are queued with ``submit`` and applied at the start of the
+next tick, so all engine state belongs to the tick thread. A tick that starts
+late by more than one period counts an overrun (``media:overruns``).
+
+Endpoints are named ``s<span>.<ts>`` (trunk channel: span, timeslot) and
+``seat<N>``.
+"""
+import array
+import collections
+import logging
+import queue
+import re
+import threading
+import time
+
+from callbox import dsp, line as linelib
+from callbox.errors import CallboxError
+from callbox.media.prompts import PromptPlayer
+
+TICK_S = 0.020
+N = 160                      # samples (frames) per tick
+TS = 32
+DCHAN_TS = 16
+ALAW_IDLE = bytes([dsp.ALAW_SILENCE]) * N
+EP_RE = re.compile(r"^(?:s(\d+)\.(\d+)|seat(\d+))$")
+log = logging.getLogger("callbox.media")
+
+
+class SpanPort:
+    """The engine's side of one span: line backend, framer, deframer, buffers."""
+
+    def __init__(self, sid, cfg, line):
+        self.sid = sid
+        self.cfg = cfg
+        self.line = line
+        self.rx = linelib.E1Rx()
+        self.tx = linelib.E1Tx()
+        self.raw = bytearray(N * TS)
+        self.frames = bytearray(N * TS)
+        self.chans = bytearray(b"\xff" * (N * TS))          # timeslot-major rx
+        self.txchans = bytearray(ALAW_IDLE * TS)            # timeslot-major tx
+        self.txframes = bytearray(N * TS)
+        self.txraw = bytearray(N * TS)
+        self.alarms = {"los": False, "ais": False, "lof": True, "rai": False}
+        self.up = False
+        self.underruns = 0
+
+    def close(self):
+        self.rx.close()
+        self.tx.close()
+        self.line.close()
+
+
+class Engine:
+    """The media engine of one process.
+
+    Args:
+        spans (list[(sid, cfg dict, Line)]): opened span backends.
+        seats (list[(seat number, SeatPort)]): opened seat backends.
+        prompts (dict): name -> A-law bytes.
+        emit (callable): emit(topic, data) for events; called on the tick thread, must not block.
+        name (str): for logs.
+    """
+
+    def __init__(self, spans, seats, prompts=None, emit=None, name="media"):
+        self.name = name
+        self.spans = [SpanPort(sid, cfg, ln) for sid, cfg, ln in spans]
+        self.span_by_id = {sp.sid: sp for sp in self.spans}
+        self.seats = dict(seats)
+        self.seat_rx = {n: ALAW_IDLE for n in self.seats}
+        self.seat_hook = {n: "on" for n in self.seats}
+        self.seat_plugged = {n: False for n in self.seats}
+        self.prompts = dict(prompts or {})
+        self.emit = emit or (lambda topic, data: None)
+        ns = len(self.spans)
+        self.nchan = ns * TS
+        self.hdlc = linelib.HdlcBank(max(ns, 1))
+        self.dch_in = bytearray(max(ns, 1) * N)
+        self.dtmf = dsp.DtmfReceiverBank(max(self.nchan, 1))
+        # tone generators: one per trunk channel, then one per seat
+        self.seat_list = sorted(self.seats)
+        self.tone_index = {}
+        for sp in self.spans:
+            for ts in range(TS):
+                self.tone_index["s%d.%d" % (sp.sid, ts)] = sp_index = len(self.tone_index)
+        for n in self.seat_list:
+            self.tone_index["seat%d" % n] = len(self.tone_index)
+        self.tones = dsp.ToneGeneratorBank(max(len(self.tone_index), 1))
+        self.tone_lin = array.array("h", bytes(2 * N * max(len(self.tone_index), 1)))
+        self.tone_alaw = bytearray(N * max(len(self.tone_index), 1))
+        self.lin = array.array("h", bytes(2 * N * max(self.nchan, 1)))
+        self.rx_all = bytearray(N * max(self.nchan, 1))
+        self.routes = {}             # dst endpoint -> ("ep", src) | ("prompt", PromptPlayer) | ("tone", None)
+        self.dtmf_on = set()         # endpoints whose digits are reported
+        self.recs = {}               # call_id -> (caller ep, agent ep)
+        self.cmds = queue.SimpleQueue()
+        self.tick_no = 0
+        self.counters = collections.Counter()
+        self._status = []
+        self._stop = threading.Event()
+        self.thread = None
+        self.after_tick = []         # callables run on the tick thread after each tick (simulators)
+        self._update_status()
+
+    # -- lifecycle --------------------------------------------------------------
+    def close(self):
+        self.stop()
+        for sp in self.spans:
+            sp.close()
+        for s in self.seats.values():
+            s.close()
+        self.hdlc.close()
+        self.dtmf.close()
+        self.tones.close()
+
+    def start(self):
+        """Run ticks on a thread driven by the monotonic clock."""
+        self.thread = threading.Thread(target=self._run, name=self.name + "-tick", daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self.thread and self.thread is not threading.current_thread():
+            self.thread.join(2.0)
+
+    def _run(self):
+        nxt = time.monotonic()
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now < nxt:
+                time.sleep(nxt - now)
+            elif now - nxt > TICK_S:
+                missed = int((now - nxt) / TICK_S)
+                self.counters["media:overruns"] += 1
+                self.counters["media:ticks_missed"] += missed
+                nxt += missed * TICK_S
+            t0 = time.monotonic()
+            try:
+                self.tick()
+                for fn in self.after_tick:
+                    fn(self.tick_no)
+            except Exception:
+                self.counters["media:tick_errors"] += 1
+                log.exception("%s: tick %d failed", self.name, self.tick_no)
+            self.counters["media:tick_us_total"] += int((time.monotonic() - t0) * 1e6)
+            nxt += TICK_S
+
+    # -- commands (any thread) -----------------------------------------------------
+    def submit(self, fn, *args):
+        """Queue fn(*args) to run on the tick thread at the next tick."""
+        self.cmds.put((fn, args))
+
+    def check_ep(self, ep):
+        """Validate an endpoint name; return it.
+
+        Raises:
+            ValueError: unknown endpoint, with the accepted forms.
+        """
+        m = EP_RE.match(ep) if isinstance(ep, str) else None
+        if not m:
+            raise ValueError("endpoint %r is not s<span>.<timeslot> or seat<N>" % (ep,))
+        if m.group(3) is not None:
+            if int(m.group(3)) not in self.seats:
+                raise ValueError("endpoint %s: no such seat (seats: %s)" % (ep, ", ".join(map(str, self.seat_list)) or "none"))
+        else:
+            sid, ts = int(m.group(1)), int(m.group(2))
+            if sid not in self.span_by_id:
+                raise ValueError("endpoint %s: no span %d" % (ep, sid))
+            if not 1 <= ts < TS or ts == DCHAN_TS:
+                raise ValueError("endpoint %s: timeslot %d is not a bearer channel (1-15, 17-31)" % (ep, ts))
+        return ep
+
+    # these run on the tick thread
+    def connect(self, a, b):
+        self._unroute(a)
+        self._unroute(b)
+        self.routes[a] = ("ep", b)
+        self.routes[b] = ("ep", a)
+
+    def disconnect(self, ep):
+        src = self.routes.get(ep)
+        self._unroute(ep)
+        if src and src[0] == "ep" and self.routes.get(src[1]) == ("ep", ep):
+            self._unroute(src[1])
+
+    def _unroute(self, ep):
+        r = self.routes.pop(ep, None)
+        if r is not None:
+            if r[0] == "tone":
+                self.tones.stop(self.tone_index[ep])
+            self._set_idle(ep)
+
+    def play(self, ep, prompt, loop=False):
+        data = self.prompts.get(prompt)
+        if data is None:
+            self.emit("chan.play.done", {"ep": ep, "prompt": prompt, "error": "no such prompt"})
+            return
+        self._unroute(ep)
+        self.routes[ep] = ("prompt", PromptPlayer(prompt, data, loop))
+
+    def tone(self, ep, plan=None, tone=None, digits=None):
+        self._unroute(ep)
+        idx = self.tone_index[ep]
+        if digits:
+            self.tones.send_dtmf(idx, digits)
+        else:
+            self.tones.play_plan_tone(idx, plan, tone)
+        self.routes[ep] = ("tone", None)
+
+    def play_tone(self, ep, f1, f2, level):
+        self._unroute(ep)
+        self.tones.play_tone(self.tone_index[ep], f1, f2, level)
+        self.routes[ep] = ("tone", None)
+
+    def stop_ep(self, ep):
+        self._unroute(ep)
+
+    def dtmf_enable(self, ep, on=True):
+        if on:
+            self.dtmf_on.add(ep)
+            m = EP_RE.match(ep)
+            if m.group(1) is not None:
+                self.dtmf.reset(self._chan_index(int(m.group(1)), int(m.group(2))))
+        else:
+            self.dtmf_on.discard(ep)
+
+    def record_start(self, call_id, caller, agent):
+        self.recs[call_id] = (caller, agent)
+        self.emit("media.rec.open", {"call_id": call_id, "t": time.time(), "tick": self.tick_no})
+
+    def record_stop(self, call_id):
+        if self.recs.pop(call_id, None) is not None:
+            self.emit("media.rec.close", {"call_id": call_id, "t": time.time(), "tick": self.tick_no})
+
+    def dchan_send(self, sid, frame_bytes):
+        try:
+            self.hdlc.send(self._span_index(sid), frame_bytes)
+        except CallboxError as e:
+            self.counters["dchan:tx_overflow"] += 1
+            log.warning("%s: span %d D-channel: %s", self.name, sid, e)
+
+    def seat_control(self, seat, msg):
+        self.seats[seat].send_control(msg)
+
+    # -- helpers ----------------------------------------------------------------------
+    def _span_index(self, sid):
+        return self.spans.index(self.span_by_id[sid])
+
+    def _chan_index(self, sid, ts):
+        return self._span_index(sid) * TS + ts
+
+    def _set_idle(self, ep):
+        m = EP_RE.match(ep)
+        if m.group(1) is not None:
+            sp = self.span_by_id[int(m.group(1))]
+            ts = int(m.group(2))
+            sp.txchans[ts * N:(ts + 1) * N] = ALAW_IDLE
+
+    def _rx_of(self, ep):
+        m = EP_RE.match(ep)
+        if m.group(1) is not None:
+            sp = self.span_by_id[int(m.group(1))]
+            ts = int(m.group(2))
+            return sp.chans[ts * N:(ts + 1) * N]
+        return self.seat_rx[int(m.group(3))]
+
+    # -- the tick ----------------------------------------------------------------------
+    def tick(self):
+        """Run one 20 ms step (tests call this directly; production runs it on the thread)."""
+        while True:
+            try:
+                fn, args = self.cmds.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                fn(*args)
+            except Exception as e:
+                log.warning("%s: command %s%r failed: %s", self.name, getattr(fn, "__name__", fn), args, e)
+        self.tick_no += 1
+        # 1. spans in
+        for i, sp in enumerate(self.spans):
+            st = sp.line.read_block(sp.raw)
+            if st == "none":
+                sp.underruns += 1
+                sp.chans[:] = b"\xff" * (N * TS)
+            else:
+                sp.rx.deframe(sp.raw, sp.frames)
+                linelib.tdm_deinterleave(sp.frames, N, sp.chans)
+            self.dch_in[i * N:(i + 1) * N] = sp.chans[DCHAN_TS * N:(DCHAN_TS + 1) * N]
+            self._check_alarms(sp)
+        # 2. D-channels
+        if self.spans:
+            for idx, fr in self.hdlc.rx(self.dch_in, N):
+                self.emit("span.dchan.rx", {"span": self.spans[idx].sid, "frame": fr})
+        # 3. seats
+        for n, port in self.seats.items():
+            for ev in port.poll():
+                self._seat_event(n, ev)
+            a = port.read_audio()
+            self.seat_rx[n] = a if a is not None else ALAW_IDLE
+        # 4. decode + DTMF on all trunk channels at once
+        if self.spans:
+            for i, sp in enumerate(self.spans):
+                self.rx_all[i * TS * N:(i + 1) * TS * N] = sp.chans
+            dsp.alaw_to_linear(self.rx_all, self.lin)
+            if self.dtmf_on:
+                for chan, digit, off in self.dtmf.process(self.lin, N):
+                    sid, ts = self.spans[chan // TS].sid, chan % TS
+                    ep = "s%d.%d" % (sid, ts)
+                    if ep in self.dtmf_on:
+                        self.emit("chan.dtmf", {"ep": ep, "digit": digit, "tick": self.tick_no, "offset": off})
+        # 5. tones
+        if any(r[0] == "tone" for r in self.routes.values()):
+            self.tones.generate(self.tone_lin, N)
+            dsp.linear_to_alaw(self.tone_lin, self.tone_alaw)
+        # 6. the switch
+        seat_tx = {}
+        for dst, (kind, src) in list(self.routes.items()):
+            if kind == "ep":
+                data = self._rx_of(src)
+            elif kind == "prompt":
+                data = src.next(N)
+                if src.done:
+                    self.emit("chan.play.done", {"ep": dst, "prompt": src.name})
+                    del self.routes[dst]
+            else:
+                idx = self.tone_index[dst]
+                data = self.tone_alaw[idx * N:(idx + 1) * N]
+                if not self.tones.active(idx):
+                    self.emit("chan.tone.done", {"ep": dst})
+                    del self.routes[dst]
+            m = EP_RE.match(dst)
+            if m.group(1) is not None:
+                sp = self.span_by_id[int(m.group(1))]
+                ts = int(m.group(2))
+                sp.txchans[ts * N:(ts + 1) * N] = data
+            else:
+                seat_tx[int(m.group(3))] = data
+        # 7. spans out
+        if self.spans:
+            dch_out = self.hdlc.tx(N)
+            for i, sp in enumerate(self.spans):
+                sp.txchans[DCHAN_TS * N:(DCHAN_TS + 1) * N] = dch_out[i * N:(i + 1) * N]
+                linelib.tdm_interleave(sp.txchans, N, sp.txframes)
+                sp.tx.frame(sp.txframes, sp.txraw)
+                sp.line.write_block(sp.txraw)
+        for n, port in self.seats.items():
+            port.write_audio(seat_tx.get(n, ALAW_IDLE))
+        # 8. recording taps
+        if self.recs:
+            blocks = [[cid, bytes(self._rx_of(a)), bytes(self._rx_of(b))] for cid, (a, b) in self.recs.items()]
+            self.emit("media.rec", {"tick": self.tick_no, "b": blocks})
+        if self.tick_no % 25 == 0:
+            self._update_status()
+
+    def _check_alarms(self, sp):
+        st = sp.rx.status()
+        for name in ("los", "ais", "lof", "rai"):
+            v = bool(st.get(name))
+            if v != sp.alarms[name]:
+                sp.alarms[name] = v
+                self.emit("span.alarm", {"span": sp.sid, "alarm": name, "state": "ON" if v else "OFF"})
+        up = not (sp.alarms["los"] or sp.alarms["ais"] or sp.alarms["lof"])
+        if up != sp.up:
+            sp.up = up
+            self.emit("span.state", {"span": sp.sid, "up": up})
+            self._update_status()
+
+    def _seat_event(self, n, ev):
+        if "plug" in ev:
+            self.seat_plugged[n] = bool(ev["plug"])
+            if not ev["plug"] and self.seat_hook[n] == "off":
+                self.seat_hook[n] = "on"
+                self.emit("seat.hook", {"seat": n, "hook": "on"})
+            self.emit("seat.plug", {"seat": n, "plugged": bool(ev["plug"])})
+        elif ev.get("hook") in ("on", "off"):
+            self.seat_hook[n] = ev["hook"]
+            self.emit("seat.hook", {"seat": n, "hook": ev["hook"]})
+        elif isinstance(ev.get("key"), str):
+            ev = {k: v for k, v in ev.items() if isinstance(v, (str, int, float, bool))}
+            ev["seat"] = n
+            self.emit("seat.key", ev)
+        else:
+            self.counters["seat:bad_packets"] += 1
+            log.warning("%s: seat %d sent an unknown packet %r; ignored", self.name, n, ev)
+
+    def _update_status(self):
+        out = []
+        for sp in self.spans:
+            c = dict(sp.rx.counters())
+            c["rx:underruns"] = sp.underruns
+            for k, v in sp.line.counters().items():
+                c["line:" + k] = v
+            out.append({"span": sp.sid, "name": sp.cfg.get("name", "span%d" % sp.sid),
+                        "kind": sp.cfg.get("kind", "E1"), "framing": sp.cfg.get("framing", ""),
+                        "line_code": sp.cfg.get("line_code", ""), "backend": str(sp.line),
+                        "alarms": dict(sp.alarms), "up": sp.up, "counters": c})
+        self._status = out
+
+    def status(self):
+        """Snapshot of every span (refreshed every 0.5 s and on state changes)."""
+        return [dict(s) for s in self._status]
+
+    def seat_status(self):
+        return [{"seat": n, "plugged": self.seat_plugged[n], "hook": self.seat_hook[n],
+                 "backend": str(self.seats[n])} for n in self.seat_list]
