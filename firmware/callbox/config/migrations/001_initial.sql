@@ -88,3 +88,10 @@ CREATE TABLE recordings (
     state      TEXT NOT NULL CHECK (state IN ('recording', 'complete', 'recovered'))
 );
 CREATE INDEX recordings_call ON recordings(call_id);
+CREATE TABLE audit (
+    id     INTEGER PRIMARY KEY,
+    t      REAL NOT NULL,
+    user   TEXT,
+    action TEXT NOT NULL,               -- e.g. config.change, recording.play
+    detail TEXT NOT NULL DEFAULT ''
+);

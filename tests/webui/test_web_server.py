@@ -1,0 +1,42 @@
+"""Web UI server: the threading wsgiref server answers on loopback and logs quietly."""
+import logging
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from callbox_web import server
+
+pytestmark = pytest.mark.sim
+
+
+def test_threading_server_on_loopback(make, caplog):
+    app = make()
+    srv = server.make_server(app, "127.0.0.1", 0)
+    assert isinstance(srv, server.ThreadingWSGIServer) and srv.daemon_threads
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        base = "http://127.0.0.1:%d" % srv.server_port
+        with caplog.at_level(logging.DEBUG, logger="callbox.web"):
+            with urllib.request.urlopen(base + "/setup", timeout=5) as r:
+                assert r.status == 200 and b"First boot" in r.read()
+                assert r.headers["X-Frame-Options"] == "DENY"
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(base + "/no-such-page", timeout=5)
+            assert e.value.code == 404
+        assert any("GET /setup" in rec.getMessage() for rec in caplog.records if rec.name == "callbox.web")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        t.join(5)
+
+
+def test_bind_error_names_the_address(make):
+    srv = server.make_server(make(), "127.0.0.1", 0)
+    try:
+        with pytest.raises(OSError, match="Binding the web UI to 127.0.0.1:%d" % srv.server_port):
+            server.make_server(make(), "127.0.0.1", srv.server_port)
+    finally:
+        srv.server_close()

@@ -1,0 +1,15 @@
+"""The web UI's pages, grouped by subject; each module has install(app, web).
+
+A new group of pages is a new module here, added to GROUPS. Every route declares
+roles=... (see callbox_web.plugins); a route shown in the navigation also declares
+nav="<label>".
+"""
+from callbox_web.routes import account, dashboard, records
+
+GROUPS = (account, dashboard, records)
+
+
+def install_all(app, web):
+    """Add every group's routes to app."""
+    for group in GROUPS:
+        group.install(app, web)

@@ -1,0 +1,9 @@
+<nav class="pager" aria-label="pages">
+% if page > 1:
+  <a href="{{base_url}}?page={{page - 1}}" rel="prev">&larr; Newer</a>
+% end
+  <span>Page {{page}}</span>
+% if more:
+  <a href="{{base_url}}?page={{page + 1}}" rel="next">Older &rarr;</a>
+% end
+</nav>
