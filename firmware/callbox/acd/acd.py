@@ -18,6 +18,7 @@ takes timers from an injected clock (asyncio's loop or a manual clock).
 """
 import collections
 import logging
+import time
 
 log = logging.getLogger("callbox.acd")
 
@@ -37,9 +38,9 @@ class Agent:
         self.call = None
         self.timer = None
 
-    def snapshot(self):
+    def snapshot(self, wall_offset=0.0):
         return {"login": self.login, "name": self.name, "seat": self.seat, "state": self.state,
-                "reason": self.reason, "since": self.since, "calls": self.calls,
+                "reason": self.reason, "since": round(self.since + wall_offset, 3), "calls": self.calls,
                 "call_id": self.call.call_id if self.call else None}
 
 
@@ -73,6 +74,7 @@ class Acd:
         self.actions = actions
         self.agents = {}
         self.queues = {}
+        self.wall_offset = time.time() - clock.time()     # control clock -> Unix time, for views
 
     # -- configuration -----------------------------------------------------------
     def add_queue(self, name, **kw):
@@ -240,7 +242,7 @@ class Acd:
 
     # -- views -------------------------------------------------------------------------
     def agents_snapshot(self):
-        return [a.snapshot() for a in sorted(self.agents.values(), key=lambda a: a.login)]
+        return [a.snapshot(self.wall_offset) for a in sorted(self.agents.values(), key=lambda a: a.login)]
 
     def queues_snapshot(self):
         now = self.clock.time()

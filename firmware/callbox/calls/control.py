@@ -26,7 +26,10 @@ _seq = itertools.count(1)
 
 
 class Call:
-    def __init__(self, span, chan, ani, dnis, q931_id):
+    """One trunk call. Times (start, answer, end, queued_at) are on the control clock;
+    CallControl.wall() turns them into Unix time for CDRs and views."""
+
+    def __init__(self, span, chan, ani, dnis, q931_id, now):
         self.call_id = "%s-%04d-s%dc%d" % (time.strftime("%Y%m%d%H%M%S"), next(_seq) % 10000, span, chan)
         self.span = span
         self.chan = chan
@@ -41,16 +44,17 @@ class Call:
         self.agent = None
         self.agent_login = None
         self.seat = None
-        self.start = time.time()
+        self.start = now
         self.answer = None       # agent answered
         self.end = None
         self.recording = False
         self.cause = None
 
-    def snapshot(self):
+    def snapshot(self, wall):
         return {"call_id": self.call_id, "span": self.span, "chan": self.chan, "ani": self.ani, "dnis": self.dnis,
                 "state": self.state, "digits": self.digits, "queue": self.queue,
-                "agent": self.agent_login, "seat": self.seat, "start": self.start, "answer": self.answer}
+                "agent": self.agent_login, "seat": self.seat, "start": wall(self.start),
+                "answer": wall(self.answer)}
 
 
 class CallControl:
@@ -75,6 +79,7 @@ class CallControl:
         self.ivr = Ivr(clock, _IvrActions(self))
         self.flows = {}
         self.routes = []
+        self._wall_offset = time.time() - clock.time()
         self.counters = {"calls:offered": 0, "calls:answered": 0, "calls:abandoned": 0, "calls:failed": 0}
         self.load_config(span_factory)
 
@@ -98,6 +103,10 @@ class CallControl:
                     sid, s["side"], lambda fr, sid=sid: self.media.send("span.dchan.tx", {"span": sid, "frame": fr}),
                     lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
                     lambda up, sid=sid: self.publish("sig.link", {"span": sid, "up": up}))
+
+    def wall(self, t):
+        """Control-clock time -> Unix time (None stays None)."""
+        return None if t is None else round(t + self._wall_offset, 3)
 
     def route(self, dnis):
         for r in self.routes:
@@ -163,13 +172,13 @@ class CallControl:
 
     def incoming(self, sid, ev):
         sp = self.spans[sid]
-        call = Call(sid, ev["chan"], ev.get("calling", ""), ev.get("called", ""), ev["call"])
+        call = Call(sid, ev["chan"], ev.get("calling", ""), ev.get("called", ""), ev["call"], self.clock.time())
         self.calls[call.call_id] = call
         self.by_q931[(sid, ev["call"])] = call
         self.by_ep[call.ep] = call
         self.counters["calls:offered"] += 1
         self.event(call, "setup", {"ani": call.ani, "dnis": call.dnis, "chan": call.chan})
-        self.publish("call.new", call.snapshot())
+        self.publish("call.new", call.snapshot(self.wall))
         sp.q931.proceeding(ev["call"])
         sp.q931.connect(ev["call"])
         target = self.route(call.dnis)
@@ -231,7 +240,7 @@ class CallControl:
             call.seat = call.agent_login = None
 
     def agent_changed(self, agent):
-        self.publish("acd.agent", agent.snapshot())
+        self.publish("acd.agent", agent.snapshot(self.acd.wall_offset))
 
     # -- seats -------------------------------------------------------------------------
     def on_seat_hook(self, seat, hook):
@@ -242,7 +251,7 @@ class CallControl:
         if hook == "off" and agent.state == "ringing":
             self.acd.answered(agent)
             call.state = "connected"
-            call.answer = time.time()
+            call.answer = self.clock.time()
             self.counters["calls:answered"] += 1
             self.media.send("seat.control", {"seat": seat, "msg": {"ring": False}})
             self.media.send("media.connect", {"a": call.ep, "b": "seat%d" % seat})
@@ -313,7 +322,7 @@ class CallControl:
         if call.state == "ended":
             return
         call.state = "ended"
-        call.end = time.time()
+        call.end = self.clock.time()
         self.calls.pop(call.call_id, None)
         self.by_q931.pop((call.span, call.q931_id), None)
         if self.by_ep.get(call.ep) is call:
@@ -325,7 +334,8 @@ class CallControl:
             self.counters["calls:abandoned"] += 1
         else:
             disp = "ivr-only" if call.digits or call.cause == 16 else "failed"
-        cdr = {"call_id": call.call_id, "start": call.start, "answer": call.answer, "end": call.end,
+        cdr = {"call_id": call.call_id, "start": self.wall(call.start), "answer": self.wall(call.answer),
+               "end": self.wall(call.end),
                "span": call.span, "chan": call.chan, "ani": call.ani, "dnis": call.dnis, "digits": call.digits,
                "queue": call.queue, "agent": call.agent_login, "seat": call.seat,
                "wait_s": round((call.answer or call.end) - call.queued_at, 3) if call.queued_at else None,
@@ -347,7 +357,7 @@ class CallControl:
 
     # -- views ---------------------------------------------------------------------------
     def list_calls(self):
-        return [c.snapshot() for c in self.calls.values()]
+        return [c.snapshot(self.wall) for c in self.calls.values()]
 
     def hangup_request(self, call_id):
         call = self.calls.get(call_id)

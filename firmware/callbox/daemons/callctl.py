@@ -48,7 +48,7 @@ async def amain(args, stop):
             cc.acd.logout(login)
         else:
             raise ValueError("state %r is not ready, not-ready or logged-out" % state)
-        return cc.acd.agents[login].snapshot()
+        return cc.acd.agents[login].snapshot(cc.acd.wall_offset)
 
     server.handle("call.list", lambda a: cc.list_calls(), "Calls in progress")
     server.handle("call.hangup", lambda a: cc.hangup_request(a.get("call_id")), "Clear a call: {call_id}")
