@@ -89,6 +89,7 @@ def test_one_call_crosses_the_whole_box(box):
     farend = BusClient(socket_path(run, "farend"), connect_timeout=30)
     recorder = BusClient(socket_path(run, "recorder"), connect_timeout=30)
     callctl.subscribe(["call.", "acd."])
+    farend.subscribe(["farend.call."])
     recorder.subscribe(["rec."])
     # the far end's D-channel comes up over the simulated E1 (framing + HDLC + LAPD), agents sign in
     wait_until(lambda: all(s["dchan"] == "up" for s in farend.request("farend.status")["spans"]), 30,
@@ -137,9 +138,50 @@ def test_one_call_crosses_the_whole_box(box):
         assert names[0] == "setup" and "dtmf" in names and "answered" in names and names[-1] == "ended"
         rec = st.recordings(call_id=call_id)[0]
         assert rec["state"] == "complete" and rec["channels"] == 2
-    far_end = farend.request("farend.status")
-    assert far_end["counters"]["ended"] >= 1
+    _, far_ended = farend.wait_event(lambda t, d: t == "farend.call.ended" and d["id"] == far_call["id"], timeout=30)
+    assert far_ended["cause"] == 16 and far_ended["t_connect"] is not None
     box["call_id"] = call_id
     box["rec_id"] = rec["id"]
     for c in (callctl, farend, recorder):
         c.close()
+
+
+def test_web_ui_shows_the_call_and_plays_its_recording(box):
+    """After the call above: log in over HTTP and find it in the CDRs and recordings."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    assert "call_id" in box, "the end-to-end call did not complete (see the test above)"
+    base = "http://127.0.0.1:%d" % box["port"]
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def get(path):
+        with opener.open(base + path, timeout=10) as r:
+            return r.status, r.read()
+
+    status, body = wait_until(lambda: _try(get, "/login"), 30, "the web UI to answer")
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', body).group(1).decode()
+    form = urllib.parse.urlencode({"csrf_token": token, "next": "/", "username": "admin",
+                                   "password": "correct horse battery"}).encode()
+    with opener.open(base + "/login", data=form, timeout=10) as r:
+        assert r.status == 200
+    status, cdr_page = get("/cdr")
+    assert status == 200 and box["call_id"].encode() in cdr_page
+    status, rec_page = get("/recordings/%d" % box["rec_id"])
+    assert status == 200 and b"<audio" in rec_page
+    status, wav = get("/recordings/%d.wav" % box["rec_id"])
+    assert status == 200 and wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
+    status, live = get("/api/live")
+    import json
+    live = json.loads(live)
+    assert live["spans"][0]["up"] is True
+
+
+def _try(get, path):
+    try:
+        return get(path)
+    except OSError:
+        return None

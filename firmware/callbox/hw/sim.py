@@ -186,8 +186,8 @@ class SimLine(Line):
         if self._sock is None and not self._connect():
             return
         if self.los:
-            return                              # transmitter off: the far end sees no pulses
-        if self.ais:
+            block = bytes(E1_BLOCK_BYTES)       # transmitter off: no pulses, the far end reads zeros
+        elif self.ais:
             block = b"\xff" * E1_BLOCK_BYTES
         else:
             block = self._impair_bits(data)

@@ -103,7 +103,7 @@ class Engine:
         self.tone_index = {}
         for sp in self.spans:
             for ts in range(TS):
-                self.tone_index["s%d.%d" % (sp.sid, ts)] = sp_index = len(self.tone_index)
+                self.tone_index["s%d.%d" % (sp.sid, ts)] = len(self.tone_index)
         for n in self.seat_list:
             self.tone_index["seat%d" % n] = len(self.tone_index)
         self.tones = dsp.ToneGeneratorBank(max(len(self.tone_index), 1))

@@ -1,0 +1,47 @@
+/* Private layout of the DTMF receiver and tone generator banks. */
+#ifndef CALLBOX_DSP_PRIVATE_DTMF_H
+#define CALLBOX_DSP_PRIVATE_DTMF_H
+#include "callbox/dsp.h"
+
+#define DTMF_BLOCK 102          /* Goertzel block: 12.75 ms at 8 kHz */
+
+typedef struct {
+	float s1[8], s2[8];     /* Goertzel state of the 8 DTMF frequencies */
+	float energy;           /* sum of x^2 over the current block */
+	int pos;                /* samples into the current block */
+	char candidate;         /* digit seen in the last block, 0 if none */
+	char held;              /* accepted digit still present, 0 if none */
+	int misses;             /* consecutive blocks without the held digit */
+} cb_dtmf_chan_t;
+
+struct cb_dtmf_rx_bank_s {
+	int nchan;              /* channels in the bank */
+	float coef[8];          /* 2 cos(2 pi f / 8000) per DTMF frequency */
+	float min_power;        /* per-tone Goertzel power at the minimum level */
+	cb_dtmf_chan_t *ch;     /* nchan channel states */
+};
+
+#define TONE_QUEUE 64
+#define TONE_CAD 8
+
+typedef struct {
+	uint32_t ph1, ph2, inc1, inc2; /* phase accumulators and increments (2^32 = one cycle) */
+	int amp1, amp2;         /* peak amplitudes */
+	int mode;               /* 0 idle, 1 DTMF digits, 2 tone */
+	char digits[TONE_QUEUE];/* DTMF digits still to send */
+	int ndigits, idigit;    /* queued count, next index */
+	int on, off;            /* DTMF on/off samples */
+	double level, twist;    /* DTMF levels */
+	int cad[2 * TONE_CAD];  /* tone cadence in samples (on, off pairs) */
+	int ncad, icad;         /* cadence entries, current entry */
+	int left;               /* samples left in the current on/off segment */
+	int repeat;             /* loop the cadence */
+	int sounding;           /* 1 in an on segment */
+} cb_tone_chan_t;
+
+struct cb_tone_bank_s {
+	int nchan;              /* channels */
+	cb_tone_chan_t *ch;     /* per-channel generators */
+	int16_t sine[1024];     /* one cycle, full scale */
+};
+#endif

@@ -1,0 +1,220 @@
+"""The one Python wrapper over callbox._line: E1 framer/deframer, HDLC bank, TDM helpers.
+
+Buffers belong to Python (bytearray / bytes) and go to C without copies; C objects
+are freed by close() or a context manager. One call handles a 20 ms block (160
+frames) of a span, or every D-channel of the box at once for HDLC.
+"""
+from callbox._line import ffi, lib
+from callbox.errors import LineError
+
+E1_FRAME_BYTES = 32
+
+
+def _check(rc, action):
+    if rc < 0:
+        raise LineError("%s: %s" % (action, ffi.string(lib.cb_line_strerror(rc)).decode()))
+    return rc
+
+
+def _out(out, n, what):
+    if out is None:
+        return bytearray(n)
+    if len(out) != n:
+        raise ValueError("%s: out must be %d bytes, got %d" % (what, n, len(out)))
+    return out
+
+
+def _frames(data, what):
+    n = len(data)
+    if n % E1_FRAME_BYTES:
+        raise ValueError("%s: %d bytes is not a whole number of 32-octet frames" % (what, n))
+    return n // E1_FRAME_BYTES
+
+
+class E1Tx:
+    """E1 framer (G.704): writes TS0 (FAS / NFAS with the A bit)."""
+
+    def __init__(self):
+        self._t = lib.cb_e1_tx_new()
+        if self._t == ffi.NULL:
+            raise LineError("Creating an E1 framer: out of memory")
+        self._rai = False
+
+    def __str__(self):
+        return "E1Tx(remote_alarm=%s)" % self._rai
+
+    @property
+    def remote_alarm(self):
+        """bool: the A bit (RAI) sent in NFAS frames."""
+        return self._rai
+
+    @remote_alarm.setter
+    def remote_alarm(self, on):
+        self._rai = bool(on)
+        lib.cb_e1_tx_set_rai(self._t, 1 if on else 0)
+
+    def frame(self, ts, out=None):
+        """Frame n*32 octets of timeslots into the raw bitstream (returned)."""
+        n = _frames(ts, "E1 framing")
+        out = _out(out, len(ts), "E1 framing")
+        _check(lib.cb_e1_tx_frame(self._t, ffi.from_buffer("uint8_t[]", ts), ffi.from_buffer("uint8_t[]", out), n),
+               "E1 framing")
+        return out
+
+    def close(self):
+        if self._t is not None:
+            lib.cb_e1_tx_free(self._t)
+            self._t = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class E1Rx:
+    """E1 deframer (G.706 4.1): alignment on raw bits, defects and counters."""
+
+    COUNTER_DESCRIPTIONS = {
+        "rx:frames": "Rx frames in alignment",
+        "rx:fas_errors": "Rx FAS errors",
+        "rx:nfas_errors": "Rx NFAS bit-2 errors",
+        "rx:realignments": "Rx frame realignments",
+        "rx:slips": "Rx frame slips",
+        "rx:los_events": "Rx loss-of-signal events",
+        "rx:ais_events": "Rx AIS events",
+    }
+
+    def __init__(self):
+        self._r = lib.cb_e1_rx_new()
+        if self._r == ffi.NULL:
+            raise LineError("Creating an E1 deframer: out of memory")
+        self._st = ffi.new("cb_e1_status_t *")
+        self._ctr = ffi.new("cb_e1_counters_t *")
+
+    def __str__(self):
+        return "E1Rx(%s)" % ", ".join("%s=%s" % kv for kv in self.status().items())
+
+    def deframe(self, raw, out=None):
+        """Consume n*32 bytes of raw bits; return exactly n frames (all ones while not aligned)."""
+        n = _frames(raw, "E1 deframing")
+        out = _out(out, len(raw), "E1 deframing")
+        _check(lib.cb_e1_rx_deframe(self._r, ffi.from_buffer("uint8_t[]", raw), ffi.from_buffer("uint8_t[]", out), n),
+               "E1 deframing")
+        return out
+
+    def status(self):
+        """{"los", "ais", "lof", "rai", "aligned"}: bools."""
+        lib.cb_e1_rx_status(self._r, self._st)
+        s = self._st
+        return {"los": bool(s.los), "ais": bool(s.ais), "lof": bool(s.lof), "rai": bool(s.rai),
+                "aligned": bool(s.aligned)}
+
+    def counters(self):
+        """Counters by machine name (see COUNTER_DESCRIPTIONS)."""
+        lib.cb_e1_rx_counters(self._r, self._ctr)
+        c = self._ctr
+        return {"rx:frames": c.frames, "rx:fas_errors": c.fas_errors, "rx:nfas_errors": c.nfas_errors,
+                "rx:realignments": c.realignments, "rx:slips": c.slips, "rx:los_events": c.los_events,
+                "rx:ais_events": c.ais_events}
+
+    def reset_counters(self):
+        lib.cb_e1_rx_reset_counters(self._r)
+
+    def close(self):
+        if self._r is not None:
+            lib.cb_e1_rx_free(self._r)
+            self._r = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class HdlcBank:
+    """HDLC framing for nchan D-channels (one call per block for all of them).
+
+    Args:
+        nchan (int): channels.
+        max_frame (int): largest frame without FCS (Q.921: 260 + 4 header octets).
+    """
+
+    def __init__(self, nchan, max_frame=264):
+        if not isinstance(nchan, int) or not 1 <= nchan <= 1024:
+            raise ValueError("nchan must be an integer 1..1024, got %r" % (nchan,))
+        if not isinstance(max_frame, int) or not 1 <= max_frame <= 4096:
+            raise ValueError("max_frame must be an integer 1..4096, got %r" % (max_frame,))
+        self._b = lib.cb_hdlc_bank_new(nchan, max_frame)
+        if self._b == ffi.NULL:
+            raise LineError("Creating an HDLC bank of %d channels: out of memory" % nchan)
+        self.nchan = nchan
+        self.max_frame = max_frame
+        self._maxfr = 64 * nchan
+        self._buf = bytearray(self._maxfr * max_frame)
+        self._fr = ffi.new("cb_hdlc_frame_t[]", self._maxfr)
+        self._ctr = ffi.new("cb_hdlc_counters_t *")
+
+    def __str__(self):
+        return "HdlcBank(nchan=%d, max_frame=%d)" % (self.nchan, self.max_frame)
+
+    def rx(self, octets, n):
+        """Receive n octets of every channel (channel-major); returns [(chan, frame bytes)]."""
+        if len(octets) != self.nchan * n:
+            raise ValueError("HDLC rx: expected %d x %d octets, got %d" % (self.nchan, n, len(octets)))
+        k = _check(lib.cb_hdlc_rx(self._b, ffi.from_buffer("uint8_t[]", octets), n,
+                                  ffi.from_buffer("uint8_t[]", self._buf), len(self._buf), self._fr, self._maxfr),
+                   "HDLC receive")
+        return [(self._fr[i].chan, bytes(self._buf[self._fr[i].offset:self._fr[i].offset + self._fr[i].len]))
+                for i in range(k)]
+
+    def send(self, chan, frame):
+        """Queue a frame (the FCS is added). Raises LineError when the queue (32 frames) is full."""
+        if not 0 <= chan < self.nchan:
+            raise ValueError("HDLC send: chan %r outside 0..%d" % (chan, self.nchan - 1))
+        if not 1 <= len(frame) <= self.max_frame:
+            raise ValueError("HDLC send: frame of %d octets outside 1..%d" % (len(frame), self.max_frame))
+        _check(lib.cb_hdlc_send(self._b, chan, bytes(frame), len(frame)), "HDLC send on channel %d" % chan)
+
+    def tx(self, n, out=None):
+        """n octets of every channel (channel-major): queued frames, else flags."""
+        out = _out(out, self.nchan * n, "HDLC tx")
+        _check(lib.cb_hdlc_tx(self._b, ffi.from_buffer("uint8_t[]", out), n), "HDLC transmit")
+        return out
+
+    def counters(self, chan):
+        _check(lib.cb_hdlc_counters(self._b, chan, self._ctr), "Reading HDLC counters")
+        c = self._ctr
+        return {"rx:frames": c.rx_frames, "rx:fcs_errors": c.rx_fcs_errors, "rx:aborts": c.rx_aborts,
+                "rx:too_long": c.rx_too_long, "rx:too_short": c.rx_too_short, "tx:frames": c.tx_frames}
+
+    def close(self):
+        if self._b is not None:
+            lib.cb_hdlc_bank_free(self._b)
+            self._b = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def tdm_deinterleave(frames, n, out=None):
+    """n frames x 32 octets -> 32 timeslot blocks x n octets."""
+    if len(frames) != 32 * n:
+        raise ValueError("tdm: expected %d octets, got %d" % (32 * n, len(frames)))
+    out = _out(out, 32 * n, "tdm_deinterleave")
+    lib.cb_tdm_deinterleave(ffi.from_buffer("uint8_t[]", frames), ffi.from_buffer("uint8_t[]", out), n)
+    return out
+
+
+def tdm_interleave(chans, n, out=None):
+    """32 timeslot blocks x n octets -> n frames x 32 octets."""
+    if len(chans) != 32 * n:
+        raise ValueError("tdm: expected %d octets, got %d" % (32 * n, len(chans)))
+    out = _out(out, 32 * n, "tdm_interleave")
+    lib.cb_tdm_interleave(ffi.from_buffer("uint8_t[]", chans), ffi.from_buffer("uint8_t[]", out), n)
+    return out

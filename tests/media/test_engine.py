@@ -1,0 +1,131 @@
+"""The media engine, ticked by hand: two engines back to back over a simulated span.
+
+No timers and no sleeps: each test calls tick() on the far end and the box in
+turn, as the 20 ms clock would.
+"""
+import array
+import math
+
+import pytest
+
+from callbox import dsp, hw
+from callbox.media.engine import Engine
+
+
+def goertzel(samples, freq):
+    k = 2 * math.cos(2 * math.pi * freq / 8000)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + k * s1 - s2, s1
+    return (s1 * s1 + s2 * s2 - k * s1 * s2) / len(samples) ** 2
+
+
+class Pair:
+    def __init__(self, tmp_path, nspans=1, offset=37, prompts=None):
+        d = str(tmp_path)
+        self.far_events, self.box_events = [], []
+        self.far = Engine([(i, {"name": "far%d" % i}, hw.open_line("sim://e%d/1?offset=%d" % (i, offset + i), sim_dir=d).open())
+                           for i in range(nspans)], [], prompts or {}, lambda t, x: self.far_events.append((t, x)), "far")
+        self.box = Engine([(i, {"name": "span%d" % i}, hw.open_line("sim://e%d/0" % i, sim_dir=d).open())
+                           for i in range(nspans)], [], prompts or {}, lambda t, x: self.box_events.append((t, x)), "box")
+
+    def run(self, ticks):
+        for _ in range(ticks):
+            self.far.tick()
+            self.box.tick()
+
+    def close(self):
+        self.far.close()
+        self.box.close()
+
+
+@pytest.fixture
+def pair(tmp_path):
+    p = Pair(tmp_path, nspans=2)
+    yield p
+    p.close()
+
+
+def test_spans_come_up_from_raw_bits_out_of_frame(pair):
+    pair.run(20)
+    ups = [x for t, x in pair.box_events if t == "span.state"]
+    assert sorted(u["span"] for u in ups if u["up"]) == [0, 1]
+    st = pair.box.status()
+    assert all(s["up"] and not any(s["alarms"].values()) for s in st)
+
+
+def test_los_and_recovery_are_reported_as_on_off_pairs(pair):
+    pair.run(20)
+    pair.box_events.clear()
+    pair.far.spans[1].line.impair(los=True)
+    pair.run(10)
+    pair.far.spans[1].line.impair(los=False)
+    pair.run(20)
+    alarms = [(x["span"], x["alarm"], x["state"]) for t, x in pair.box_events if t == "span.alarm"]
+    assert (1, "los", "ON") in alarms and (1, "los", "OFF") in alarms
+    assert all(a[0] == 1 for a in alarms), "only the faulty span may alarm"
+    assert pair.box.status()[1]["up"]
+
+
+def test_dtmf_sent_as_tones_is_detected_on_the_right_channel_only(pair):
+    pair.run(20)
+    pair.box.dtmf_enable("s1.5")
+    pair.box.dtmf_enable("s0.5")
+    pair.far.tone("s1.5", digits="159#")
+    pair.run(60)
+    digits = [(x["ep"], x["digit"]) for t, x in pair.box_events if t == "chan.dtmf"]
+    assert digits == [("s1.5", "1"), ("s1.5", "5"), ("s1.5", "9"), ("s1.5", "#")]
+
+
+def test_dchannel_frames_cross_through_hdlc(pair):
+    pair.run(10)
+    pair.far.dchan_send(0, b"\x02\x01\x7f")
+    pair.far.dchan_send(0, bytes(range(200)))
+    pair.run(10)
+    frames = [x["frame"] for t, x in pair.box_events if t == "span.dchan.rx" and x["span"] == 0]
+    assert frames == [b"\x02\x01\x7f", bytes(range(200))]
+
+
+def test_prompt_plays_and_cross_connect_carries_audio(tmp_path):
+    tone = array.array("h", (int(8000 * math.sin(2 * math.pi * 800 * i / 8000)) for i in range(1600)))
+    p = Pair(tmp_path, prompts={"beep": bytes(dsp.linear_to_alaw(tone))})
+    try:
+        p.run(20)
+        p.box.play("s0.7", "beep")
+        captured = array.array("h")
+        for _ in range(20):
+            p.far.tick()
+            p.box.tick()
+            captured.extend(dsp.alaw_to_linear(p.far.spans[0].chans[7 * 160:8 * 160]))
+        assert goertzel(captured, 800) > 100 * goertzel(captured, 1200)
+        assert ("chan.play.done", {"ep": "s0.7", "prompt": "beep"}) in p.box_events
+        # loop a channel back through the switch: far sends 1000 Hz on ts 3, box connects 3<->9
+        p.box.connect("s0.3", "s0.9")
+        p.far.play_tone("s0.3", 1000, 0, -10)
+        p.run(10)
+        heard = array.array("h")
+        for _ in range(5):
+            p.far.tick()
+            p.box.tick()
+            heard.extend(dsp.alaw_to_linear(p.far.spans[0].chans[9 * 160:10 * 160]))
+        assert goertzel(heard, 1000) > 1e5
+    finally:
+        p.close()
+
+
+def test_recording_tap_emits_both_directions_every_tick(pair):
+    pair.run(20)
+    pair.box.record_start("c1", "s0.1", "s0.2")
+    pair.run(5)
+    pair.box.record_stop("c1")
+    recs = [x for t, x in pair.box_events if t == "media.rec"]
+    assert len(recs) == 5 and all(len(b[1]) == 160 and len(b[2]) == 160 for r in recs for b in r["b"])
+    ticks = [r["tick"] for r in recs]
+    assert ticks == list(range(ticks[0], ticks[0] + 5))
+
+
+def test_bad_endpoints_are_refused_with_the_accepted_forms(pair):
+    for ep, msg in [("s0.16", "not a bearer"), ("s0.0", "not a bearer"), ("s9.1", "no span 9"),
+                    ("seat4", "no such seat"), ("x", "s<span>.<timeslot>")]:
+        with pytest.raises(ValueError, match=msg):
+            pair.box.check_ep(ep)
