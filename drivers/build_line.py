@@ -56,22 +56,35 @@ void cb_tdm_deinterleave(const uint8_t *frames, uint8_t *chans, int n);
 void cb_tdm_interleave(const uint8_t *chans, uint8_t *frames, int n);
 """
 
-ffibuilder = FFI()
-ffibuilder.cdef(CDEF)
-ffibuilder.set_source(
-    "callbox._line",
-    '#include "callbox/line.h"',
-    sources=[os.path.join(HERE, "src", f) for f in ("e1.c", "hdlc.c")],
-    include_dirs=[os.path.join(HERE, "include"), os.path.join(HERE, "src")],
-    extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
-)
+
+
+def make_builder(absolute=False):
+    """The FFI builder; setuptools needs paths relative to the project root, a direct
+    compile (below) absolute ones."""
+    def path(*parts):
+        p = os.path.join(HERE, *parts)
+        return p if absolute else os.path.relpath(p, ROOT)
+
+    ffi = FFI()
+    ffi.cdef(CDEF)
+    ffi.set_source(
+        "callbox._line",
+        '#include "callbox/line.h"',
+        sources=[path("src", f) for f in ("e1.c", "hdlc.c")],
+        include_dirs=[path("include"), path("src")],
+        extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
+    )
+    return ffi
+
+
+ffibuilder = make_builder()
 
 if __name__ == "__main__":
     # Development shortcut: build only this module, in place, without pip.
     import glob
     import shutil
     tmp = os.path.join(ROOT, "build", "cffi_line")
-    ffibuilder.compile(tmpdir=tmp, verbose=False)
+    make_builder(absolute=True).compile(tmpdir=tmp, verbose=False)
     for so in glob.glob(os.path.join(tmp, "**", "_line*.so"), recursive=True):
         shutil.copy(so, os.path.join(ROOT, "firmware", "callbox", os.path.basename(so)))
         print("built", os.path.basename(so))

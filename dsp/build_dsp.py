@@ -7,8 +7,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def _rel(*parts):
-    return os.path.join(HERE, *parts)
 
 
 CDEF = """
@@ -36,23 +34,35 @@ int cb_tone_active(const cb_tone_bank_t *b, int chan);
 int cb_tone_generate(cb_tone_bank_t *b, int16_t *out, int nsamp);
 """
 
-ffibuilder = FFI()
-ffibuilder.cdef(CDEF)
-ffibuilder.set_source(
-    "callbox._dsp",
-    '#include "callbox/dsp.h"',
-    sources=[_rel("src", "g711.c"), _rel("src", "dtmf.c")],
-    include_dirs=[_rel("include"), _rel("src")],
-    extra_compile_args=["-O2", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra"],
-    libraries=["m"],
-)
+
+
+def make_builder(absolute=False):
+    """The FFI builder; setuptools needs paths relative to the project root, a direct
+    compile (below) absolute ones."""
+    def path(*parts):
+        p = os.path.join(HERE, *parts)
+        return p if absolute else os.path.relpath(p, ROOT)
+
+    ffi = FFI()
+    ffi.cdef(CDEF)
+    ffi.set_source(
+        "callbox._dsp",
+        '#include "callbox/dsp.h"',
+        sources=[path("src", f) for f in ("g711.c", "dtmf.c")],
+        include_dirs=[path("include"), path("src")],
+        extra_compile_args=["-O2", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra"], libraries=["m"],
+    )
+    return ffi
+
+
+ffibuilder = make_builder()
 
 if __name__ == "__main__":
     # Development shortcut: build only this module, in place, without pip.
     import glob
     import shutil
     tmp = os.path.join(ROOT, "build", "cffi_dsp")
-    ffibuilder.compile(tmpdir=tmp, verbose=False)
+    make_builder(absolute=True).compile(tmpdir=tmp, verbose=False)
     for so in glob.glob(os.path.join(tmp, "**", "_dsp*.so"), recursive=True):
         shutil.copy(so, os.path.join(ROOT, "firmware", "callbox", os.path.basename(so)))
         print("built", os.path.basename(so))
