@@ -30,7 +30,7 @@ def time_box_tick(nspans, ticks=300):
     digits = []
     box.emit = lambda t, x: digits.append(x) if t == "chan.dtmf" else None
     for ep in eps:
-        far.tone(ep, digits="1234567890" * 40)
+        far.tone(ep, digits="1234567890" * 6)
         box.dtmf_enable(ep)
     for i in range(0, len(eps) - 1, 2):
         box.record_start("c%d" % i, eps[i], eps[i + 1])
@@ -49,10 +49,13 @@ def time_box_tick(nspans, ticks=300):
 
 
 def g711_ratio(n=160 * 240, reps=200):
-    try:
-        import audioop
-    except ImportError:
-        return None
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import audioop
+        except ImportError:        # Python 3.13 dropped it: no peer to compare with
+            return None
     data = bytes(range(256)) * (n // 256)
     out = array.array("h", bytes(2 * len(data)))
     t = time.perf_counter()

@@ -61,10 +61,21 @@ static int16_t ulaw_decode(uint8_t u)
 	return (int16_t)((u & 0x80) ? 0x84 - t : t - 0x84);
 }
 
+/* Large blocks go through a 256-entry table built on the stack (no mutable globals). */
+#define TABLE_FROM 1024
+
 void cb_alaw_to_linear(const uint8_t *in, int16_t *out, size_t n)
 {
+	if (n < TABLE_FROM) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = alaw_decode(in[i]);
+		return;
+	}
+	int16_t t[256];
+	for (int c = 0; c < 256; c++)
+		t[c] = alaw_decode((uint8_t)c);
 	for (size_t i = 0; i < n; i++)
-		out[i] = alaw_decode(in[i]);
+		out[i] = t[in[i]];
 }
 
 void cb_linear_to_alaw(const int16_t *in, uint8_t *out, size_t n)
@@ -75,8 +86,16 @@ void cb_linear_to_alaw(const int16_t *in, uint8_t *out, size_t n)
 
 void cb_ulaw_to_linear(const uint8_t *in, int16_t *out, size_t n)
 {
+	if (n < TABLE_FROM) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = ulaw_decode(in[i]);
+		return;
+	}
+	int16_t t[256];
+	for (int c = 0; c < 256; c++)
+		t[c] = ulaw_decode((uint8_t)c);
 	for (size_t i = 0; i < n; i++)
-		out[i] = ulaw_decode(in[i]);
+		out[i] = t[in[i]];
 }
 
 void cb_linear_to_ulaw(const int16_t *in, uint8_t *out, size_t n)

@@ -213,7 +213,7 @@ class ToneGeneratorBank:
         if not digits or any(c not in "0123456789*#ABCD" for c in digits):
             raise ValueError("digits %r: only 0-9 * # A-D" % (digits,))
         _check(lib.cb_tone_dtmf(self._b, self._chan(chan), digits.encode(), int(on_ms), int(off_ms),
-                                float(level_dbm0), float(twist_db)), "Queueing DTMF %r" % digits)
+                                float(level_dbm0), float(twist_db)), "Queueing %d DTMF digits on channel %d" % (len(digits), chan))
 
     def play_tone(self, chan, f1, f2, level_dbm0, cadence=None, repeat=True):
         """Play f1 (+f2) at level_dbm0 per tone; cadence [(on_ms, off_ms), ...] or None."""
