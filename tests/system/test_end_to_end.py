@@ -177,7 +177,7 @@ def test_web_ui_shows_the_call_and_plays_its_recording(box):
     status, live = get("/api/live")
     import json
     live = json.loads(live)
-    assert live["spans"][0]["up"] is True
+    assert live["spans"][0]["up"] is True and live["spans"][0]["dchan"] == "up"
 
 
 def _try(get, path):

@@ -226,3 +226,14 @@ def test_allowed_hosts(make, new_client):
 def test_head_request(admin):
     r = admin.request("HEAD", "/")
     assert r.status == 200 and r.body == b""
+
+
+def test_dchan_state_comes_from_call_control(admin, bus):
+    bus.replies["span.status"] = [dict(s) for s in bus.replies["span.status"]]
+    for s in bus.replies["span.status"]:
+        s.pop("dchan", None)
+    first = bus.replies["span.status"][0]["span"]
+    bus.replies["sig.status"] = [{"span": first, "dchan": "up", "l2_state": "MULTIPLE_FRAME_ESTABLISHED"}]
+    spans = admin.get("/api/live").json()["spans"]
+    assert spans[0]["dchan"] == "up"
+    assert all(s["dchan"] == "unknown" for s in spans[1:])

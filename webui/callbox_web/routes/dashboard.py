@@ -52,7 +52,21 @@ def snapshot(bus, clock):
                 err = "%s: malformed reply (expected a list of maps, got %s)" % (op, type(data).__name__)
         out["errors"][panel] = "%s not reachable: %s" % (DAEMON_NAMES.get(daemon, daemon), err)
         log.debug("dashboard: %s", out["errors"][panel])
+    _merge_dchan(bus, out, hung)
     return out
+
+
+def _merge_dchan(bus, out, hung):
+    """The D-channel state lives in call control (sig.status); show it beside each span."""
+    if not out["spans"] or "callctl" in hung:
+        return
+    try:
+        sig = bus.request("sig.status", None, LIVE_TIMEOUT_S)
+    except BusError:
+        sig = []
+    state = {s.get("span"): s.get("dchan") for s in sig if isinstance(s, dict)} if isinstance(sig, list) else {}
+    for span in out["spans"]:
+        span.setdefault("dchan", state.get(span.get("span"), "unknown"))
 
 
 def _text(v):
