@@ -138,3 +138,12 @@ def test_unknown_seat_key_and_bad_login_are_answered_on_the_phone(world):
     w.cc.on_media_event("seat.key", {"seat": 2, "key": "dance"})
     errors = [a["msg"]["error"] for a in w.media.ops("seat.control") if "error" in a["msg"]]
     assert any("no such agent" in e for e in errors) and any("'dance'" in e for e in errors)
+
+
+def test_agent_sign_ins_survive_a_restart_of_call_control(world, clock):
+    w = world
+    w.cc.acd.not_ready("1002", "lunch")
+    cc2 = CallControl(w.st, FakeMedia(), lambda t, d: None, clock, PriSpan)
+    a1, a2 = (cc2.acd.agents[x] for x in ("1001", "1002"))
+    assert (a1.state, a1.seat) == ("ready", 1)
+    assert (a2.state, a2.reason, a2.seat) == ("not-ready", "lunch", 2)

@@ -185,3 +185,31 @@ def _try(get, path):
         return get(path)
     except OSError:
         return None
+
+
+def test_crashed_daemon_is_restarted_and_the_box_recovers(box):
+    """kill -9 call control: the supervisor restarts it, it finds media again, calls work again."""
+    run = box["run"]
+    sup = BusClient(socket_path(run, "supervisor"), connect_timeout=10)
+    before = {d["name"]: d for d in sup.request("sup.status")}
+    os.kill(before["callctl"]["pid"], signal.SIGKILL)
+    wait_until(lambda: {d["name"]: d for d in sup.request("sup.status")}["callctl"]["restarts"] == 1, 30,
+               "the supervisor to restart call control")
+    after = {d["name"]: d for d in sup.request("sup.status")}["callctl"]
+    assert after["last_exit"] == "killed by signal SIGKILL"
+    assert {d["name"]: d for d in sup.request("sup.status")}["media"]["restarts"] == 0
+
+    callctl = BusClient(socket_path(run, "callctl"), connect_timeout=30)
+    farend = BusClient(socket_path(run, "farend"), connect_timeout=30)
+    wait_until(lambda: all(s["dchan"] == "up" for s in callctl.request("sig.status")), 30,
+               "the restarted call control's D-channel")
+    # the agents' sign-ins survived the crash (the phones stayed plugged in and did nothing)
+    agents = {a["login"]: a for a in callctl.request("acd.agents")}
+    assert agents["1001"]["seat"] == 1 and agents["1002"]["seat"] == 2
+    assert {agents["1001"]["state"], agents["1002"]["state"]} <= {"ready", "acw"}
+    callctl.subscribe(["call."])
+    farend.request("farend.call", {"digits": "2"})
+    _, cdr = callctl.wait_event(lambda t, d: t == "call.ended", timeout=60)
+    assert cdr["disposition"] == "answered" and cdr["digits"] == "2"
+    for c in (sup, callctl, farend):
+        c.close()

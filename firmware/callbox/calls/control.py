@@ -96,6 +96,7 @@ class CallControl:
                 log.error("IVR flow %s not loaded: %s", f["name"], e)
         self.flows.setdefault("default", DEFAULT_FLOW)
         self.routes = self.store.routes()
+        self.restore_agents()
         for s in self.store.spans():
             if s["enabled"] and s["signalling"] == "pri":
                 sid = s["id"]
@@ -241,6 +242,31 @@ class CallControl:
 
     def agent_changed(self, agent):
         self.publish("acd.agent", agent.snapshot(self.acd.wall_offset))
+        if agent.seat is not None:      # the phone's display (and its confirmation of a key)
+            self.media.send("seat.control", {"seat": agent.seat, "msg": {"agent": agent.login, "agent_state": agent.state}})
+        try:
+            self.store.execute("INSERT OR REPLACE INTO agent_state(login, seat, state, reason, t) VALUES(?, ?, ?, ?, ?)",
+                               (agent.login, agent.seat, agent.state, agent.reason, time.time()))
+        except Exception:
+            log.exception("agent %s: saving the state failed", agent.login)
+
+    def restore_agents(self):
+        """Sign agents in again as they were before call control restarted.
+
+        Calls in flight did not survive, so an agent who was ringing, on a call or in
+        after-call work comes back ready; not-ready keeps its reason.
+        """
+        for row in self.store.query("SELECT * FROM agent_state WHERE state != 'logged-out' ORDER BY t"):
+            if row["login"] not in self.acd.agents or row["seat"] is None:
+                continue
+            try:
+                self.acd.login(row["login"], row["seat"])
+                if row["state"] == "not-ready":
+                    self.acd.not_ready(row["login"], row["reason"] or "break")
+                else:
+                    self.acd.ready(row["login"])
+            except ValueError as e:
+                log.warning("agent %s not restored: %s", row["login"], e)
 
     # -- seats -------------------------------------------------------------------------
     def on_seat_hook(self, seat, hook):

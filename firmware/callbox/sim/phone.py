@@ -52,6 +52,8 @@ class SimPhone:
         self.heard_energy = 0
         self.calls = 0
         self.retry = 0
+        self.signed_in = False       # the box confirmed the login (a key can be lost while call control restarts)
+        self.login_retry = 0
 
     def _send(self, kind, body):
         try:
@@ -85,7 +87,8 @@ class SimPhone:
             s.setblocking(False)
             self.sock = s
             self.state = "idle"
-            self._ctl({"key": "login", "agent": self.agent, "ready": True})
+            self.signed_in = False
+            self.login_retry = 0
             self.emit("farend.phone", {"seat": self.seat, "state": "plugged"})
         while self.sock is not None:
             try:
@@ -99,6 +102,11 @@ class SimPhone:
                 return
             if pkt[:1] == b"C":
                 self._control(msgpack.unpackb(pkt[1:], raw=False))
+        if not self.signed_in and self.sock is not None:
+            self.login_retry -= 1
+            if self.login_retry <= 0:
+                self.login_retry = int(2.0 / TICK_S)
+                self._ctl({"key": "login", "agent": self.agent, "ready": True})
         if self.state == "ringing":
             self.countdown -= 1
             if self.countdown <= 0:
@@ -122,6 +130,9 @@ class SimPhone:
 
     def _control(self, msg):
         if not isinstance(msg, dict):
+            return
+        if msg.get("agent") == self.agent and "agent_state" in msg:
+            self.signed_in = msg["agent_state"] != "logged-out"
             return
         if msg.get("ring") is True and self.state == "idle":
             self.state = "ringing"
