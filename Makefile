@@ -2,7 +2,7 @@
 VENV     ?= .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.callbox-installed
-CSOURCES := $(shell find drivers dsp -name '*.c' -o -name '*.h' -o -name 'build_*.py')
+CSOURCES := $(shell find drivers dsp -name '*.c' -o -name '*.h' -o -name 'build_*.py') tools/cffi_build.py
 VAR      ?= var
 PORT     ?= 8080
 RATE     ?= 6

@@ -32,6 +32,25 @@ JITTER_DEPTH = 2        # blocks held before reading starts (absorbs scheduling 
 MAX_DEPTH = 6           # beyond this the oldest block is dropped (a slip)
 
 
+def _listen(path):
+    """A non-blocking SEQPACKET listener at path (a stale socket file is replaced)."""
+    if os.path.exists(path):
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sock.bind(path)
+    sock.listen(1)
+    sock.setblocking(False)
+    return sock
+
+
+def _unlisten(sock, path):
+    sock.close()
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def default_sim_dir():
     return os.environ.get("CALLBOX_SIM_DIR") or os.path.join(
         os.environ.get("CALLBOX_RUN_DIR", "/run/callbox"), "sim")
@@ -92,15 +111,10 @@ class SimLine(Line):
     def open(self):
         os.makedirs(self.sim_dir, exist_ok=True)
         if self.end == 1:
-            if os.path.exists(self.path):
-                os.unlink(self.path)
-            self._listen = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
-                self._listen.bind(self.path)
+                self._listen = _listen(self.path)
             except OSError as e:
                 raise LineInitError("Opening span %s: binding %s: %s" % (self.url, self.path, e.strerror)) from None
-            self._listen.listen(1)
-            self._listen.setblocking(False)
         self._connect()
         return self
 
@@ -136,12 +150,8 @@ class SimLine(Line):
     def close(self):
         self._drop()
         if self._listen is not None:
-            self._listen.close()
+            _unlisten(self._listen, self.path)
             self._listen = None
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
 
     # -- data --------------------------------------------------------------------
     def read_block(self, out):
@@ -289,12 +299,10 @@ class SimSeatPort:
 
     def open(self):
         os.makedirs(self.sim_dir, exist_ok=True)
-        if os.path.exists(self.path):
-            os.unlink(self.path)
-        self._listen = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._listen.bind(self.path)
-        self._listen.listen(1)
-        self._listen.setblocking(False)
+        try:
+            self._listen = _listen(self.path)
+        except OSError as e:
+            raise LineInitError("Opening seat %s: binding %s: %s" % (self.url, self.path, e.strerror)) from None
         return self
 
     def close(self):
@@ -302,12 +310,8 @@ class SimSeatPort:
             self._sock.close()
             self._sock = None
         if self._listen:
-            self._listen.close()
+            _unlisten(self._listen, self.path)
             self._listen = None
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
 
     def poll(self):
         """Read everything waiting; returns control events (dicts) from the phone."""
