@@ -14,6 +14,11 @@ static const char dtmf_keys[4][4] = {
 #define TWIST_REVERSE_DB 5.5     /* 4 dB required + measurement margin */
 #define REL_PEAK_DB 6.0          /* a tone beats the others of its group by this */
 #define MIN_PAIR_SHARE 0.5f      /* the two tones carry this share of the block energy */
+#define MIN_HALF_BALANCE 0.8f    /* both halves of a block carry the tone: a block only partly
+                                  * covered (a tone's start or end) is no candidate, so two
+                                  * candidates need >= 102 + 92 samples: 23 ms is too short */
+#define OFF_ENERGY 0.1f          /* a block under this share of the accepted energy is a pause */
+#define MAX_MISSES 4             /* release even without a pause after this many bad blocks */
 
 cb_dtmf_rx_bank_t *cb_dtmf_rx_bank_new(int nchan)
 {
@@ -87,6 +92,9 @@ static char classify(const cb_dtmf_rx_bank_t *b, const cb_dtmf_chan_t *c)
 	float pair = 2.0f * (p[r] + p[k]) / DTMF_BLOCK;
 	if (pair < MIN_PAIR_SHARE * c->energy)
 		return 0;
+	float h1 = c->energy_half, h2 = c->energy - c->energy_half;
+	if (h1 < MIN_HALF_BALANCE * h2 || h2 < MIN_HALF_BALANCE * h1)
+		return 0;
 	return dtmf_keys[r][k - 4];
 }
 
@@ -101,6 +109,8 @@ int cb_dtmf_rx(cb_dtmf_rx_bank_t *b, const int16_t *in, int nsamp, cb_dtmf_event
 		for (int n = 0; n < nsamp; n++) {
 			float v = (float)x[n];
 			c->energy += v * v;
+			if (c->pos == DTMF_BLOCK / 2 - 1)
+				c->energy_half = c->energy;
 			for (int i = 0; i < 8; i++) {
 				float s0 = v + b->coef[i] * c->s1[i] - c->s2[i];
 				c->s2[i] = c->s1[i];
@@ -110,15 +120,26 @@ int cb_dtmf_rx(cb_dtmf_rx_bank_t *b, const int16_t *in, int nsamp, cb_dtmf_event
 				continue;
 			char d = classify(b, c);
 			if (c->held) {
+				/* a break of 10 ms leaves tone in every block it touches; a 40 ms
+				 * pause holds at least two silent blocks */
 				if (d == c->held) {
 					c->misses = 0;
-				} else if (++c->misses >= 2) {
-					c->held = 0;
-					c->misses = 0;
+					c->off_seen = 0;
+				} else {
+					c->misses++;
+					if (c->energy < OFF_ENERGY * c->held_energy)
+						c->off_seen = 1;
+					if ((c->misses >= 2 && c->off_seen) || c->misses >= MAX_MISSES) {
+						c->held = 0;
+						c->misses = 0;
+						c->off_seen = 0;
+					}
 				}
 			} else if (d && d == c->candidate) {
 				c->held = d;
+				c->held_energy = c->energy;
 				c->misses = 0;
+				c->off_seen = 0;
 				if (nev < max_ev) {
 					ev[nev].chan = ch;
 					ev[nev].digit = d;
@@ -132,6 +153,7 @@ int cb_dtmf_rx(cb_dtmf_rx_bank_t *b, const int16_t *in, int nsamp, cb_dtmf_event
 			memset(c->s1, 0, sizeof(c->s1));
 			memset(c->s2, 0, sizeof(c->s2));
 			c->energy = 0.0f;
+			c->energy_half = 0.0f;
 			c->pos = 0;
 		}
 	}

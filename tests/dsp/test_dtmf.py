@@ -96,14 +96,28 @@ def test_high_group_far_off_rejected():
     assert detect(digit("D", dev2=0.05)) == ""
 
 
-def test_40ms_tone_accepted_and_short_burst_rejected():
-    assert detect(digit("3", ms=40)) == "3"
-    assert detect(digit("3", ms=15)) == ""
+PHASES = range(0, 102, 3)      # where the tone starts inside the receiver's 102-sample block
 
 
-def test_40ms_pause_separates_repeated_digits_and_10ms_break_does_not():
-    assert detect(digit("7", ms=50) + silence(40) + digit("7", ms=50)) == "77"
-    assert detect(digit("7", ms=50) + silence(10) + digit("7", ms=50)) == "7"
+@pytest.mark.parametrize("ms,expect", [(40, "3"), (23, ""), (20, ""), (15, "")])
+def test_duration_40ms_accepted_23ms_rejected_at_every_block_phase(ms, expect):
+    assert [detect([0] * ph + digit("3", ms=ms)) for ph in PHASES] == [expect] * len(PHASES)
+
+
+def test_40ms_pause_separates_repeated_digits_at_every_phase():
+    sig = digit("7", ms=45) + silence(40) + digit("7", ms=45)
+    assert [detect([0] * ph + sig) for ph in PHASES] == ["77"] * len(PHASES)
+
+
+def test_10ms_break_never_splits_a_digit():
+    sig = digit("7", ms=50) + silence(10) + digit("7", ms=50)
+    assert [detect([0] * ph + sig) for ph in PHASES] == ["7"] * len(PHASES)
+
+
+def test_shortest_digits_at_15db_snr_every_phase():
+    rng = random.Random(11)
+    got = [detect([0] * ph + digit("3", level=-20, ms=40, rng=rng, snr_db=15)) for ph in PHASES]
+    assert got == ["3"] * len(PHASES)
 
 
 def test_detection_at_15db_snr_in_white_noise():

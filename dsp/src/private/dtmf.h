@@ -8,10 +8,13 @@
 typedef struct {
 	float s1[8], s2[8];     /* Goertzel state of the 8 DTMF frequencies */
 	float energy;           /* sum of x^2 over the current block */
+	float energy_half;      /* sum of x^2 over its first half */
+	float held_energy;      /* block energy when the held digit was accepted */
 	int pos;                /* samples into the current block */
 	char candidate;         /* digit seen in the last block, 0 if none */
 	char held;              /* accepted digit still present, 0 if none */
 	int misses;             /* consecutive blocks without the held digit */
+	int off_seen;           /* one of those blocks was nearly silent (a real pause) */
 } cb_dtmf_chan_t;
 
 struct cb_dtmf_rx_bank_s {
