@@ -98,3 +98,10 @@ def test_password_hash_is_salted_and_verifies():
     assert not verify_password("x", "garbage")
     with pytest.raises(ValueError, match="at least 10"):
         hash_password("short")
+
+
+def test_enter_on_the_login_prompt_just_asks_again(shell):
+    shell.out.clear()
+    shell.line("")
+    shell.line("")
+    assert "".join(shell.out) == "login: login: " and shell.failures == 0

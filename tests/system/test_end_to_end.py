@@ -213,3 +213,38 @@ def test_crashed_daemon_is_restarted_and_the_box_recovers(box):
     assert cdr["disposition"] == "answered" and cdr["digits"] == "2"
     for c in (sup, callctl, farend):
         c.close()
+
+
+def test_console_over_its_pty_needs_login_and_shows_spans(box):
+    """The console daemon's shell, driven the way a tech's laptop does: pyserial on the port."""
+    import serial
+
+    pty = os.path.join(box["run"], "console.pty")
+    wait_until(lambda: os.path.exists(pty), 30, "the console pty")
+    port = serial.serial_for_url(os.path.realpath(pty), 115200, timeout=0.2)
+
+    def until(text, timeout=15):
+        buf = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            buf += port.read(4096)
+            if text in buf:
+                return buf.decode("utf-8", "replace")
+        raise AssertionError("console: %r not seen; got %r" % (text, buf[-400:]))
+
+    port.write(b"\r")
+    until(b"login:")
+    port.write(b"admin\r")
+    until(b"password:")
+    port.write(b"wrong password\r")
+    until(b"Login incorrect")
+    port.write(b"admin\rcorrect horse battery\r")
+    until(b"Welcome, admin")
+    port.write(b"show spans\r")
+    out = until(b"Line Code is HDB3")
+    assert "E1 0 is up" in out and "No alarms detected." in out
+    port.write(b"show frobs\r")
+    assert "show: usage: show spans|calls|agents|queues|system" in until(b"usage")
+    port.write(b"quit\r")
+    until(b"login:")
+    port.close()

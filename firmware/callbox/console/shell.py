@@ -55,6 +55,9 @@ class Shell:
         """Handle one input line; returns False when the session should end."""
         text = text.strip()
         if self.stage == "login":
+            if not text:                  # a tech pressing Enter to wake the port
+                self.write("login: ")
+                return True
             self.pending_user = text
             self.stage = "password"
             self.write("password: ")
