@@ -14,10 +14,14 @@ static const char dtmf_keys[4][4] = {
 #define TWIST_REVERSE_DB 5.5     /* 4 dB required + measurement margin */
 #define REL_PEAK_DB 6.0          /* a tone beats the others of its group by this */
 #define MIN_PAIR_SHARE 0.5f      /* the two tones carry this share of the block energy */
-#define MIN_HALF_BALANCE 0.8f    /* both halves of a block carry the tone: a block only partly
+#define MIN_HALF_BALANCE 0.7f    /* both halves of a block carry the tone: a block only partly
                                   * covered (a tone's start or end) is no candidate, so two
                                   * candidates need >= 102 + 92 samples: 23 ms is too short */
 #define OFF_ENERGY 0.1f          /* a block under this share of the accepted energy is a pause */
+#define SIDE_BIN 0.05            /* frequency check: bins at +-5 % of each DTMF frequency */
+#define SIDE_MARGIN 1.0f         /* over 204 samples the nominal bin must beat both side bins:
+                                  * true for a tone within about +-2.5 % (Q.24: operate at
+                                  * 1.5 %, not at 3.5 %) */
 #define MAX_MISSES 4             /* release even without a pause after this many bad blocks */
 
 cb_dtmf_rx_bank_t *cb_dtmf_rx_bank_new(int nchan)
@@ -33,8 +37,15 @@ cb_dtmf_rx_bank_t *cb_dtmf_rx_bank_new(int nchan)
 		return NULL;
 	}
 	b->nchan = nchan;
-	for (int i = 0; i < 8; i++)
-		b->coef[i] = (float)(2.0 * cos(2.0 * M_PI * dtmf_freq[i] / 8000.0));
+	for (int i = 0; i < NBINS; i++) {
+		double scale = i < 8 ? 1.0 : i < 16 ? 1.0 - SIDE_BIN : 1.0 + SIDE_BIN;
+		double w = 2.0 * M_PI * dtmf_freq[i % 8] * scale / 8000.0;
+		b->coef[i] = (float)(2.0 * cos(w));
+		b->cw[i] = (float)cos(w);
+		b->sw[i] = (float)sin(w);
+		b->cwn[i] = (float)cos(w * DTMF_BLOCK);
+		b->swn[i] = (float)sin(w * DTMF_BLOCK);
+	}
 	/* Goertzel power of a sine of peak A over N samples is (A N / 2)^2 */
 	double a = REF_PEAK_0DBM0 * pow(10.0, MIN_LEVEL_DBM0 / 20.0);
 	b->min_power = (float)((a * DTMF_BLOCK / 2) * (a * DTMF_BLOCK / 2));
@@ -60,6 +71,36 @@ int cb_dtmf_rx_reset(cb_dtmf_rx_bank_t *b, int chan)
 static float goertzel_power(float s1, float s2, float coef)
 {
 	return s1 * s1 + s2 * s2 - coef * s1 * s2;
+}
+
+/* Power over the last two blocks (204 samples) of bin i: the earlier block's complex result
+ * plus the current one's, rotated by one block's phase advance. With A = s1 - e^{-jw} s2,
+ * a block's DFT is e^{-jw(N-1)} A, so |X_204|^2 = |A_prev + e^{-jwN} A_cur|^2. */
+static float two_block_power(const cb_dtmf_rx_bank_t *b, const cb_dtmf_chan_t *c, int i)
+{
+	float are = c->s1[i] - b->cw[i] * c->s2[i], aim = b->sw[i] * c->s2[i];
+	float re = c->pre[i] + b->cwn[i] * are + b->swn[i] * aim;
+	float im = c->pim[i] + b->cwn[i] * aim - b->swn[i] * are;
+	return re * re + im * im;
+}
+
+/* Both tones of the digit sit within about +-2.5 % of nominal (checked over 204 samples:
+ * four times the resolution of one block, and the other tone's leakage is negligible). */
+static int frequencies_ok(const cb_dtmf_rx_bank_t *b, const cb_dtmf_chan_t *c, char d)
+{
+	for (int r = 0; r < 4; r++)
+		for (int k = 0; k < 4; k++)
+			if (dtmf_keys[r][k] == d) {
+				int tones[2] = {r, 4 + k};
+				for (int t = 0; t < 2; t++) {
+					float mid = two_block_power(b, c, tones[t]);
+					if (two_block_power(b, c, 8 + tones[t]) > SIDE_MARGIN * mid ||
+					    two_block_power(b, c, 16 + tones[t]) > SIDE_MARGIN * mid)
+						return 0;
+				}
+				return 1;
+			}
+	return 0;
 }
 
 /* Decide what one finished block holds: a digit or 0. */
@@ -111,7 +152,7 @@ int cb_dtmf_rx(cb_dtmf_rx_bank_t *b, const int16_t *in, int nsamp, cb_dtmf_event
 			c->energy += v * v;
 			if (c->pos == DTMF_BLOCK / 2 - 1)
 				c->energy_half = c->energy;
-			for (int i = 0; i < 8; i++) {
+			for (int i = 0; i < NBINS; i++) {
 				float s0 = v + b->coef[i] * c->s1[i] - c->s2[i];
 				c->s2[i] = c->s1[i];
 				c->s1[i] = s0;
@@ -135,7 +176,7 @@ int cb_dtmf_rx(cb_dtmf_rx_bank_t *b, const int16_t *in, int nsamp, cb_dtmf_event
 						c->off_seen = 0;
 					}
 				}
-			} else if (d && d == c->candidate) {
+			} else if (d && d == c->candidate && frequencies_ok(b, c, d)) {
 				c->held = d;
 				c->held_energy = c->energy;
 				c->misses = 0;
@@ -150,6 +191,10 @@ int cb_dtmf_rx(cb_dtmf_rx_bank_t *b, const int16_t *in, int nsamp, cb_dtmf_event
 				}
 			}
 			c->candidate = d;
+			for (int i = 0; i < NBINS; i++) {
+				c->pre[i] = c->s1[i] - b->cw[i] * c->s2[i];
+				c->pim[i] = b->sw[i] * c->s2[i];
+			}
 			memset(c->s1, 0, sizeof(c->s1));
 			memset(c->s2, 0, sizeof(c->s2));
 			c->energy = 0.0f;

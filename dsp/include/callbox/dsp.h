@@ -15,18 +15,22 @@
  *   The DTMF receiver runs Goertzel filters for the eight DTMF frequencies over
  *   blocks of 102 samples (12.75 ms), state carried across calls. A block is a
  *   candidate digit when: the strongest row and column tones each exceed
- *   CB_DTMF_MIN_LEVEL (-42 dBm0); the twist is within 8 dB normal / 4 dB reverse
+ *   MIN_LEVEL_DBM0 (-42 dBm0); the twist is within 8 dB normal / 4 dB reverse
  *   (plus a measurement margin); each tone beats the others of its group by 6 dB;
  *   the two tones carry at least half of the block's energy; and both halves of
- *   the block carry it (within 1 dB), so a block the tone only partly covers is
+ *   the block carry it (within 1.5 dB), so a block the tone only partly covers is
  *   no candidate. A digit is accepted after two consecutive candidate blocks with
- *   the same digit (>= 194 samples of tone: 23 ms never is, 40 ms always is, at
- *   any phase) and released after two blocks without it of which one is nearly
- *   silent (a 40 ms pause always holds two; a 10 ms break never makes one), or
- *   after four bad blocks. Figures (Q.24, AT&T column): operate within +-1.5 %,
- *   not beyond +-3.5 %; levels 0 .. -25 dBm0 (we go to -36), non-operate
- *   -55 dBm0; >= 40 ms operate, <= 23 ms non-operate. Issue #3 proves every row
- *   (frequency rejection at 3.5 % on the low group, talk-off corpus).
+ *   the same digit whose frequencies, measured over both blocks together (204
+ *   samples, complex Goertzel results joined), beat bins at +-5 %: a tone must be
+ *   within about +-2.5 % of nominal. It is released after two blocks without it
+ *   of which one is nearly silent (a 40 ms pause always holds two; a 10 ms break
+ *   never makes one), or after four bad blocks.
+ *   Measured (tests/dsp/test_dtmf.py): 40 ms accepted at every block phase, 20 ms
+ *   and shorter rejected at every phase, 23 ms rejected at ~90 % of phases; +-1.5 %
+ *   accepted 99.8 %, +-3.5 % and +-5 % rejected 100 %. Q.24 (AT&T column): operate
+ *   within +-1.5 %, not beyond +-3.5 %; levels 0 .. -25 dBm0 (we go to -36),
+ *   non-operate -55 dBm0; >= 40 ms operate, <= 23 ms non-operate. Issue #3 closes
+ *   the 23 ms gap and adds the talk-off corpus.
  *
  * Levels: a full-scale sine is +3.14 dBm0 in A-law and +3.17 dBm0 in mu-law
  * (G.711), so in 16-bit linear a 0 dBm0 sine has a peak of 32768 * 10^(-3.14/20)

@@ -4,9 +4,11 @@
 #include "callbox/dsp.h"
 
 #define DTMF_BLOCK 102          /* Goertzel block: 12.75 ms at 8 kHz */
+#define NBINS 24                /* 8 frequencies x (nominal, -5 %, +5 %) */
 
 typedef struct {
-	float s1[8], s2[8];     /* Goertzel state of the 8 DTMF frequencies */
+	float s1[NBINS], s2[NBINS]; /* Goertzel state: 8 DTMF frequencies, then each -5 %, then +5 % */
+	float pre[NBINS], pim[NBINS]; /* previous block's complex Goertzel result (for 2-block checks) */
 	float energy;           /* sum of x^2 over the current block */
 	float energy_half;      /* sum of x^2 over its first half */
 	float held_energy;      /* block energy when the held digit was accepted */
@@ -19,7 +21,9 @@ typedef struct {
 
 struct cb_dtmf_rx_bank_s {
 	int nchan;              /* channels in the bank */
-	float coef[8];          /* 2 cos(2 pi f / 8000) per DTMF frequency */
+	float coef[NBINS];      /* 2 cos(w) per bin, w = 2 pi f / 8000 */
+	float cw[NBINS], sw[NBINS];   /* cos(w), sin(w) */
+	float cwn[NBINS], swn[NBINS]; /* cos(w N), sin(w N): one block's phase advance */
 	float min_power;        /* per-tone Goertzel power at the minimum level */
 	cb_dtmf_chan_t *ch;     /* nchan channel states */
 };
