@@ -248,3 +248,40 @@ def test_console_over_its_pty_needs_login_and_shows_spans(box):
     port.write(b"quit\r")
     until(b"login:")
     port.close()
+
+
+def test_recorder_killed_mid_call_loses_nothing_it_had_written(box):
+    """kill -9 the recorder while a call is being recorded: the part already on disk is
+    repaired and indexed as 'recovered', and the rest of the call goes into a second file."""
+    run = box["run"]
+    sup = BusClient(socket_path(run, "supervisor"), connect_timeout=10)
+    callctl = BusClient(socket_path(run, "callctl"), connect_timeout=30)
+    farend = BusClient(socket_path(run, "farend"), connect_timeout=30)
+    wait_until(lambda: sum(a["state"] == "ready" for a in callctl.request("acd.agents")) >= 1, 30,
+               "an agent to be ready")
+    callctl.subscribe(["call."])
+    farend.request("farend.call", {"digits": "1"})
+    _, ans = callctl.wait_event(lambda t, d: t == "call.answered", timeout=30)
+    time.sleep(0.5)          # let half a second of the call reach the disk: this is the fault's timing, not a wait for a result
+    rec_pid = {d["name"]: d for d in sup.request("sup.status")}["recorder"]["pid"]
+    os.kill(rec_pid, signal.SIGKILL)
+    _, cdr = callctl.wait_event(lambda t, d: t == "call.ended" and d["call_id"] == ans["call_id"], timeout=30)
+    recorder = BusClient(socket_path(run, "recorder"), connect_timeout=30)
+
+    def parts():
+        with Store(box["data"]) as st:
+            return st.recordings(call_id=ans["call_id"])
+
+    rows = wait_until(lambda: (lambda r: r if len(r) == 2 and all(x["state"] != "recording" for x in r) else None)(parts()),
+                      30, "both parts of the recording to be closed")
+    states = sorted(r["state"] for r in rows)
+    assert states == ["complete", "recovered"]
+    total = 0.0
+    for r in rows:
+        with wave.open(os.path.join(box["data"], "recordings", r["path"])) as w:
+            assert w.getnchannels() == 2
+            total += w.getnframes() / 8000.0
+    assert 0.3 < total <= cdr["talk_s"] + 0.3      # what was lost is the restart gap, nothing written
+    assert recorder.request("rec.status")["counters"]["rec:recovered"] >= 1
+    for c in (sup, callctl, farend, recorder):
+        c.close()
