@@ -12,6 +12,31 @@
 #define LOS_ZEROS 2048       /* ETS 300 233: 1 ms without pulses */
 #define AIS_PERIOD 512       /* G.775 */
 #define LOF_BAD_FAS 3        /* G.706 4.1.1 */
+#define MFAS_PATTERN 0x0B    /* 001011: bit 1 of frames 1,3,5,7,9,11 (G.704 Table 5B) */
+#define ANNEX_B_FRAMES 3200  /* 400 ms without a multiframe: the far end sends no CRC-4 */
+#define CRC_WINDOW 1000      /* G.706 4.3.2: >= 915 errored of 1000 -> frame re-search */
+#define CRC_WINDOW_BAD 915
+
+/* CRC-4 (x^4 + x + 1) over one octet, MSB first; the register holds block * x^4 mod G. */
+static uint8_t crc4_octet(uint8_t crc, uint8_t o)
+{
+	for (int k = 7; k >= 0; k--) {
+		int fb = ((crc >> 3) & 1) ^ ((o >> k) & 1);
+		crc = (uint8_t)((crc << 1) & 0x0F);
+		if (fb)
+			crc ^= 0x03;
+	}
+	return crc;
+}
+
+/* CRC-4 of one frame, bit 1 of TS0 counted as 0 (the C-bit positions: G.704 2.3.3.2) */
+static uint8_t crc4_frame(uint8_t crc, const uint8_t *f, int c_bit_frame)
+{
+	crc = crc4_octet(crc, c_bit_frame ? (uint8_t)(f[0] & 0x7F) : f[0]);
+	for (int i = 1; i < E1_FRAME; i++)
+		crc = crc4_octet(crc, f[i]);
+	return crc;
+}
 
 cb_e1_tx_t *cb_e1_tx_new(void)
 {
@@ -28,14 +53,48 @@ void cb_e1_tx_set_rai(cb_e1_tx_t *t, int on)
 	t->rai = on ? 1 : 0;
 }
 
+void cb_e1_tx_set_crc4(cb_e1_tx_t *t, int on)
+{
+	t->crc4 = on ? 1 : 0;
+}
+
+void cb_e1_tx_report_crc_errors(cb_e1_tx_t *t, int n)
+{
+	if (n > 0)
+		t->ebit_pending += n;
+	if (t->ebit_pending > 16)
+		t->ebit_pending = 16;
+}
+
 int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes)
 {
 	if (!t || !in || !out || nframes < 0)
 		return CB_LINE_EINVAL;
 	if (in != out)
 		memmove(out, in, (size_t)nframes * E1_FRAME);
-	for (int i = 0; i < nframes; i++, t->count++)
-		out[i * E1_FRAME] = (t->count & 1) ? (uint8_t)(TX_NFAS | (t->rai ? NFAS_A : 0)) : TX_FAS;
+	for (int i = 0; i < nframes; i++, t->count++) {
+		uint8_t *f = out + i * E1_FRAME;
+		f[0] = (t->count & 1) ? (uint8_t)(TX_NFAS | (t->rai ? NFAS_A : 0)) : TX_FAS;
+		if (!t->crc4)
+			continue;
+		int m = (int)(t->count % 16);
+		int bit1;
+		if (!(m & 1))                     /* C1..C4 of the previous sub-multiframe */
+			bit1 = (t->prev_crc >> (3 - (m % 8) / 2)) & 1;
+		else if (m <= 11)
+			bit1 = (MFAS_PATTERN >> (5 - (m - 1) / 2)) & 1;
+		else if (t->ebit_pending > 0) {   /* E bit: 0 reports an errored sub-multiframe */
+			bit1 = 0;
+			t->ebit_pending--;
+		} else
+			bit1 = 1;
+		f[0] = (uint8_t)((f[0] & 0x7F) | (bit1 << 7));
+		t->crc = crc4_frame(t->crc, f, !(m & 1));
+		if (m % 8 == 7) {
+			t->prev_crc = t->crc;
+			t->crc = 0;
+		}
+	}
 	return nframes;
 }
 
@@ -109,6 +168,77 @@ static void push_frame(cb_e1_rx_t *r, size_t bit)
 	r->fifo_count++;
 }
 
+static void lose_mf(cb_e1_rx_t *r)
+{
+	r->mf_aligned = 0;
+	r->mfas_hist = 0;
+	r->last_mfas_at = 0;
+}
+
+/* One aligned frame through the CRC-4 multiframe logic. */
+static void crc4_frame_rx(cb_e1_rx_t *r, const uint8_t *f, int is_nfas)
+{
+	r->since_align++;
+	int bit1 = f[0] >> 7;
+	if (!r->mf_aligned) {
+		if (!is_nfas)
+			return;
+		r->nfas_seen++;
+		r->mfas_hist = (uint8_t)(((r->mfas_hist << 1) | bit1) & 0x3F);
+		if (r->mfas_hist == MFAS_PATTERN && r->nfas_seen >= 6) {
+			/* this NFAS was frame 11 of a multiframe; G.706 4.2: twice, 2 ms apart */
+			if (r->last_mfas_at && r->since_align - r->last_mfas_at == 16) {
+				r->mf_aligned = 1;
+				r->mfi = 12;
+				r->far_no_crc4 = 0;
+				r->ctr.mf_realignments++;
+				r->cbits = 0;
+				r->crc = 0;
+				r->have_prev = -1;      /* the sub-multiframe in progress is only partly seen */
+				return;
+			}
+			r->last_mfas_at = r->since_align;
+		}
+		if (r->since_align >= ANNEX_B_FRAMES)
+			r->far_no_crc4 = 1;
+		return;
+	}
+	int m = r->mfi;
+	r->mfi = (r->mfi + 1) % 16;
+	if (!(m & 1)) {
+		r->cbits = (uint8_t)((r->cbits << 1) | bit1);
+		if (m % 8 == 6 && r->have_prev == 1) {         /* C1..C4 complete: check the previous SMF */
+			r->ctr.crc4_blocks++;
+			r->window_blocks++;
+			if (r->cbits != r->prev_crc) {
+				r->ctr.crc4_errors++;
+				r->crc_errors_new++;
+				r->window_errors++;
+			}
+			if (r->window_blocks >= CRC_WINDOW) {
+				if (r->window_errors >= CRC_WINDOW_BAD) {   /* G.706 4.3.2: false alignment */
+					r->aligned = 0;
+					r->pos += 1;            /* search again from just after it */
+					lose_mf(r);
+				}
+				r->window_blocks = r->window_errors = 0;
+			}
+		}
+	} else if (m <= 11) {
+		if (bit1 != ((MFAS_PATTERN >> (5 - (m - 1) / 2)) & 1))
+			r->mfas_errors++;
+	} else if (!bit1) {
+		r->ctr.ebit_errors++;
+	}
+	r->crc = crc4_frame(r->crc, f, !(m & 1));
+	if (m % 8 == 7) {
+		r->prev_crc = r->crc;
+		r->have_prev = r->have_prev == -1 ? 0 : 1;
+		r->crc = 0;
+		r->cbits = 0;
+	}
+}
+
 static void follow(cb_e1_rx_t *r)
 {
 	while (r->aligned && have_frame_at(r, r->pos)) {
@@ -131,6 +261,10 @@ static void follow(cb_e1_rx_t *r)
 			r->rai = (ts0 & NFAS_A) ? 1 : 0;
 		}
 		push_frame(r, r->pos);
+		if (r->crc4)
+			crc4_frame_rx(r, r->fifo[(r->fifo_head + r->fifo_count - 1) % FIFO_FRAMES], r->nfas_next);
+		if (!r->aligned)
+			return;                       /* the CRC-4 915/1000 rule forced a new search */
 		r->ctr.frames++;
 		r->nfas_next ^= 1;
 		r->pos += E1_FRAME_BITS;
@@ -151,6 +285,9 @@ static void hunt(cb_e1_rx_t *r)
 			r->ever_aligned = 1;
 			r->pos = p + 2 * E1_FRAME_BITS;
 			r->nfas_next = 0;
+			lose_mf(r);
+			r->since_align = 0;
+			r->nfas_seen = 0;
 			r->bad_fas = 0;
 			r->ais = 0;
 			return;
@@ -221,8 +358,23 @@ int cb_e1_rx_deframe(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nframe
 	return nframes;
 }
 
+void cb_e1_rx_set_crc4(cb_e1_rx_t *r, int on)
+{
+	r->crc4 = on ? 1 : 0;
+	lose_mf(r);
+}
+
+int cb_e1_rx_take_crc_errors(cb_e1_rx_t *r)
+{
+	int n = r->crc_errors_new;
+	r->crc_errors_new = 0;
+	return n;
+}
+
 void cb_e1_rx_status(const cb_e1_rx_t *r, cb_e1_status_t *st)
 {
+	st->lomf = r->crc4 && r->aligned && !r->mf_aligned;
+	st->far_no_crc4 = r->crc4 && r->far_no_crc4;
 	st->los = r->los;
 	st->ais = r->ais && !r->los;
 	st->aligned = r->aligned;

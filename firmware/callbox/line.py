@@ -32,16 +32,27 @@ def _frames(data, what):
 
 
 class E1Tx:
-    """E1 framer (G.704): writes TS0 (FAS / NFAS with the A bit)."""
+    """E1 framer (G.704): writes TS0 (FAS / NFAS with the A bit; with crc4, the CRC-4
+    multiframe: MFAS, C bits, E bits).
 
-    def __init__(self):
+    Args:
+        crc4 (bool): send the CRC-4 multiframe.
+    """
+
+    def __init__(self, crc4=False):
         self._t = lib.cb_e1_tx_new()
         if self._t == ffi.NULL:
             raise LineError("Creating an E1 framer: out of memory")
         self._rai = False
+        self.crc4 = bool(crc4)
+        lib.cb_e1_tx_set_crc4(self._t, 1 if crc4 else 0)
 
     def __str__(self):
-        return "E1Tx(remote_alarm=%s)" % self._rai
+        return "E1Tx(crc4=%s, remote_alarm=%s)" % (self.crc4, self._rai)
+
+    def report_crc_errors(self, n):
+        """Send n E bits as 0: the far end learns of our received CRC-4 errors."""
+        lib.cb_e1_tx_report_crc_errors(self._t, int(n))
 
     @property
     def remote_alarm(self):
@@ -84,12 +95,18 @@ class E1Rx:
         "rx:slips": "Rx frame slips",
         "rx:los_events": "Rx loss-of-signal events",
         "rx:ais_events": "Rx AIS events",
+        "rx:crc4_errors": "Rx CRC-4 errors",
+        "rx:ebit_errors": "Rx E-bit errors (far end CRC-4 errors)",
+        "rx:crc4_blocks": "Rx CRC-4 sub-multiframes checked",
+        "rx:mf_realignments": "Rx CRC-4 multiframe alignments",
     }
 
-    def __init__(self):
+    def __init__(self, crc4=False):
         self._r = lib.cb_e1_rx_new()
         if self._r == ffi.NULL:
             raise LineError("Creating an E1 deframer: out of memory")
+        self.crc4 = bool(crc4)
+        lib.cb_e1_rx_set_crc4(self._r, 1 if crc4 else 0)
         self._st = ffi.new("cb_e1_status_t *")
         self._ctr = ffi.new("cb_e1_counters_t *")
 
@@ -109,7 +126,11 @@ class E1Rx:
         lib.cb_e1_rx_status(self._r, self._st)
         s = self._st
         return {"los": bool(s.los), "ais": bool(s.ais), "lof": bool(s.lof), "rai": bool(s.rai),
-                "aligned": bool(s.aligned)}
+                "aligned": bool(s.aligned), "lomf": bool(s.lomf), "far_no_crc4": bool(s.far_no_crc4)}
+
+    def take_crc_errors(self):
+        """CRC-4 errors since the last call (to report back with E bits)."""
+        return lib.cb_e1_rx_take_crc_errors(self._r)
 
     def counters(self):
         """Counters by machine name (see COUNTER_DESCRIPTIONS)."""
@@ -117,7 +138,9 @@ class E1Rx:
         c = self._ctr
         return {"rx:frames": c.frames, "rx:fas_errors": c.fas_errors, "rx:nfas_errors": c.nfas_errors,
                 "rx:realignments": c.realignments, "rx:slips": c.slips, "rx:los_events": c.los_events,
-                "rx:ais_events": c.ais_events}
+                "rx:ais_events": c.ais_events, "rx:crc4_errors": c.crc4_errors,
+                "rx:ebit_errors": c.ebit_errors, "rx:crc4_blocks": c.crc4_blocks,
+                "rx:mf_realignments": c.mf_realignments}
 
     def reset_counters(self):
         lib.cb_e1_rx_reset_counters(self._r)

@@ -126,3 +126,61 @@ def test_bad_sizes_are_refused():
         E1Rx().deframe(b"\x00" * 33)
     with pytest.raises(ValueError, match="out must be"):
         E1Tx().frame(b"\x00" * 64, out=bytearray(32))
+
+
+def crc4_stream(rng, nblocks, tx=None):
+    tx = tx or E1Tx(crc4=True)
+    return stream(tx, [payload(rng) for _ in range(nblocks)]), tx
+
+
+def test_crc4_multiframe_alignment_and_clean_checks():
+    rng = random.Random(21)
+    raw, _ = crc4_stream(rng, 10)
+    rx = E1Rx(crc4=True)
+    run(rx, shift_bits(raw, 77))
+    st, c = rx.status(), rx.counters()
+    assert st["aligned"] and not st["lomf"] and not st["far_no_crc4"]
+    assert c["rx:mf_realignments"] == 1 and c["rx:crc4_blocks"] > 180 and c["rx:crc4_errors"] == 0
+    assert c["rx:ebit_errors"] == 0
+
+
+def test_crc4_error_counted_once_per_errored_submultiframe_and_reported_as_e_bit():
+    rng = random.Random(22)
+    raw, _ = crc4_stream(rng, 10)
+    raw = bytearray(raw)
+    for frame in (1000, 1100, 1103):                 # 1100 and 1103 share a sub-multiframe
+        raw[frame * 32 + 7] ^= 0x10
+    rx = E1Rx(crc4=True)
+    run(rx, bytes(raw))
+    assert rx.counters()["rx:crc4_errors"] == 2
+    n = rx.take_crc_errors()
+    assert n == 2 and rx.take_crc_errors() == 0
+    # our framer sends them back as E bits; a receiver on the far side counts them
+    back_tx = E1Tx(crc4=True)
+    back_tx.report_crc_errors(n)
+    back = E1Rx(crc4=True)
+    run(back, stream(back_tx, [payload(rng) for _ in range(10)]))
+    assert back.counters()["rx:ebit_errors"] == 0     # reported before alignment: sent while the far end was still searching
+    back_tx.report_crc_errors(2)
+    run(back, stream(back_tx, [payload(rng) for _ in range(2)]))
+    assert back.counters()["rx:ebit_errors"] == 2
+
+
+def test_non_crc4_far_end_is_detected_after_400ms_and_basic_alignment_kept():
+    rng = random.Random(23)
+    rx = E1Rx(crc4=True)
+    run(rx, stream(E1Tx(), [payload(rng) for _ in range(25)]))       # 500 ms, no CRC-4
+    st = rx.status()
+    assert st["aligned"] and st["lomf"] and st["far_no_crc4"]
+
+
+def test_massive_crc_errors_force_a_new_frame_search():
+    rng = random.Random(24)
+    raw, _ = crc4_stream(rng, 80)                                   # 1.6 s: > 1000 sub-multiframes
+    raw = bytearray(raw)
+    for f in range(100, len(raw) // 32, 4):                        # every sub-multiframe damaged
+        raw[f * 32 + 9] ^= 0x01
+    rx = E1Rx(crc4=True)
+    run(rx, bytes(raw))
+    assert rx.counters()["rx:crc4_errors"] >= 915
+    assert rx.counters()["rx:realignments"] >= 1

@@ -16,7 +16,13 @@
  *   that each call returns exactly as many frames as it was given bits for; while not
  *   aligned the frames are all ones. LOS: 2048 or more consecutive zeros (1 ms, ETS 300
  *   233). AIS: fewer than 3 zeros in each of two consecutive 512-bit periods (G.775).
- *   CRC-4 multiframe, E-bits, Sa bits and TS16 CAS are issue #4.
+ *   CRC-4 (G.704 2.3.3, when switched on): 16-frame multiframe, MFAS 001011 in bit 1
+ *   of frames 1-11 (odd), C1-C4 (the CRC of the previous sub-multiframe, x^4+x+1,
+ *   C bits counted as 0, C1 first) in bit 1 of frames 0,2,4,6 / 8,10,12,14, E bits in
+ *   frames 13 and 15. Multiframe alignment: the MFAS found twice, 16 frames (2 ms)
+ *   apart (G.706 4.2); >= 915 errored of 1000 checked sub-multiframes force a new
+ *   frame search (4.3.2); no multiframe within 400 ms flags a non-CRC far end
+ *   (Annex B). Sa bits and TS16 CAS are issue #4.
  *
  *   HDLC: flags 0x7E, a zero inserted after five ones, FCS-16 (x^16+x^12+x^5+1,
  *   reflected, initial 0xFFFF, complemented, low octet first; good residue 0xF0B8),
@@ -38,6 +44,8 @@ const char *cb_line_strerror(int code);
 
 typedef struct {
 	int los, ais, lof, rai, aligned;
+	int lomf;               /* CRC-4 on, frame aligned, no CRC-4 multiframe alignment */
+	int far_no_crc4;        /* no CRC-4 multiframe found for 400 ms: a non-CRC far end (G.706 Annex B) */
 } cb_e1_status_t;
 
 typedef struct {
@@ -48,6 +56,10 @@ typedef struct {
 	uint64_t slips;         /* frames dropped or repeated by the output FIFO */
 	uint64_t los_events;    /* LOS raised */
 	uint64_t ais_events;    /* AIS raised */
+	uint64_t crc4_errors;   /* sub-multiframes whose CRC-4 did not match */
+	uint64_t ebit_errors;   /* E bits received as 0 (the far end saw CRC-4 errors) */
+	uint64_t crc4_blocks;   /* sub-multiframes checked */
+	uint64_t mf_realignments; /* CRC-4 multiframe alignment gained */
 } cb_e1_counters_t;
 
 typedef struct cb_e1_tx_s cb_e1_tx_t;
@@ -56,6 +68,10 @@ typedef struct cb_e1_rx_s cb_e1_rx_t;
 cb_e1_tx_t *cb_e1_tx_new(void);
 void cb_e1_tx_free(cb_e1_tx_t *t);
 void cb_e1_tx_set_rai(cb_e1_tx_t *t, int on);
+/* CRC-4 multiframe on transmit: MFAS, C bits of the previous sub-multiframe, E bits. */
+void cb_e1_tx_set_crc4(cb_e1_tx_t *t, int on);
+/* Report n received errored sub-multiframes: each sends one E bit as 0. */
+void cb_e1_tx_report_crc_errors(cb_e1_tx_t *t, int n);
 /* Copy nframes frames (32 octets each) from in to out, writing TS0. */
 int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes);
 
@@ -66,6 +82,10 @@ int cb_e1_rx_deframe(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nframe
 void cb_e1_rx_status(const cb_e1_rx_t *r, cb_e1_status_t *st);
 void cb_e1_rx_counters(const cb_e1_rx_t *r, cb_e1_counters_t *c);
 void cb_e1_rx_reset_counters(cb_e1_rx_t *r);
+/* CRC-4 multiframe on receive: alignment (G.706 4.2), CRC-4 check, E bits, 915/1000 rule. */
+void cb_e1_rx_set_crc4(cb_e1_rx_t *r, int on);
+/* CRC-4 errors since the last call (to send back as E bits). */
+int cb_e1_rx_take_crc_errors(cb_e1_rx_t *r);
 
 typedef struct {
 	uint64_t rx_frames, rx_fcs_errors, rx_aborts, rx_too_long, rx_too_short, tx_frames;

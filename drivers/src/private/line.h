@@ -9,8 +9,12 @@
 #define FIFO_FRAMES 2048              /* aligned frames waiting to be handed out */
 
 struct cb_e1_tx_s {
-	uint64_t count;         /* frames sent: even = FAS, odd = NFAS */
+	uint64_t count;         /* frames sent: even = FAS, odd = NFAS; count % 16 = multiframe index */
 	int rai;                /* A bit to send */
+	int crc4;               /* CRC-4 multiframe on */
+	uint8_t crc;            /* CRC-4 of the sub-multiframe being sent */
+	uint8_t prev_crc;       /* CRC-4 of the previous sub-multiframe (sent as C bits) */
+	int ebit_pending;       /* errored sub-multiframes still to report as E = 0 */
 };
 
 struct cb_e1_rx_s {
@@ -31,6 +35,21 @@ struct cb_e1_rx_s {
 	int fifo_head, fifo_count;
 	int primed;             /* handing frames out (the FIFO had its reserve) */
 	cb_e1_counters_t ctr;   /* counters */
+	/* CRC-4 multiframe */
+	int crc4;               /* CRC-4 checking on */
+	int mf_aligned;         /* multiframe alignment held */
+	int mfi;                /* index (0-15) of the next frame in the multiframe */
+	uint8_t mfas_hist;      /* bit 1 of the last six NFAS frames */
+	uint64_t nfas_seen;     /* NFAS frames since basic alignment */
+	uint64_t last_mfas_at;  /* frame count where the MFAS last completed (0: never) */
+	uint64_t since_align;   /* frames since basic alignment (Annex B timer) */
+	int far_no_crc4;        /* no multiframe for 400 ms */
+	uint8_t crc, prev_crc;  /* CRC of the sub-multiframe being received / the one before */
+	uint8_t cbits;          /* C bits collected in this sub-multiframe */
+	int window_blocks, window_errors; /* the 915-of-1000 window */
+	int crc_errors_new;     /* for cb_e1_rx_take_crc_errors */
+	int have_prev;          /* 1: prev_crc is a whole sub-multiframe's CRC; -1: the current one is partial */
+	uint64_t mfas_errors;   /* MFAS bits received wrong while multiframe aligned */
 };
 
 typedef struct {

@@ -54,15 +54,16 @@ class SpanPort:
         self.sid = sid
         self.cfg = cfg
         self.line = line
-        self.rx = linelib.E1Rx()
-        self.tx = linelib.E1Tx()
+        crc4 = cfg.get("framing") == "crc4"
+        self.rx = linelib.E1Rx(crc4=crc4)
+        self.tx = linelib.E1Tx(crc4=crc4)
         self.raw = bytearray(N * TS)
         self.frames = bytearray(N * TS)
         self.chans = bytearray(b"\xff" * (N * TS))          # timeslot-major rx
         self.txchans = bytearray(ALAW_IDLE * TS)            # timeslot-major tx
         self.txframes = bytearray(N * TS)
         self.txraw = bytearray(N * TS)
-        self.alarms = {"los": False, "ais": False, "lof": True, "rai": False}
+        self.alarms = {"los": False, "ais": False, "lof": True, "rai": False, "lomf": False}
         self.up = False
         self.underruns = 0
 
@@ -307,6 +308,10 @@ class Engine:
             else:
                 sp.rx.deframe(sp.raw, sp.frames)
                 linelib.tdm_deinterleave(sp.frames, N, sp.chans)
+                if sp.rx.crc4:
+                    errs = sp.rx.take_crc_errors()
+                    if errs:
+                        sp.tx.report_crc_errors(errs)
             self.dch_in[i * N:(i + 1) * N] = sp.chans[DCHAN_TS * N:(DCHAN_TS + 1) * N]
             self._check_alarms(sp)
         # 2. D-channels
@@ -376,7 +381,7 @@ class Engine:
 
     def _check_alarms(self, sp):
         st = sp.rx.status()
-        for name in ("los", "ais", "lof", "rai"):
+        for name in ("los", "ais", "lof", "rai", "lomf"):
             v = bool(st.get(name))
             if v != sp.alarms[name]:
                 sp.alarms[name] = v
