@@ -6,7 +6,7 @@ setup(
     packages=[
         "callbox", "callbox.bus", "callbox.hw", "callbox.media", "callbox.signalling",
         "callbox.calls", "callbox.acd", "callbox.recorder", "callbox.config",
-        "callbox.supervisor", "callbox.console", "callbox.daemons", "callbox.sim",
+        "callbox.supervisor", "callbox.console", "callbox.daemons", "callbox.sim", "callbox.tools",
         "callbox_web",
     ],
     package_data={

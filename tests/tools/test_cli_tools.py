@@ -1,0 +1,85 @@
+"""callbox-dtmf and callbox-e1 over files, as a tech or a test harness runs them."""
+import array
+import random
+import wave
+
+from callbox import dsp
+from callbox.line import E1Tx
+from callbox.tools import dtmf_detect, e1_decode
+
+
+def dtmf_samples(digits, on_ms=60, off_ms=60):
+    gen = dsp.ToneGeneratorBank(1)
+    gen.send_dtmf(0, digits, on_ms=on_ms, off_ms=off_ms, level_dbm0=-12)
+    out, buf = array.array("h"), array.array("h", bytes(320))
+    while gen.active(0):
+        gen.generate(buf, 160)
+        out.extend(buf)
+    return out
+
+
+def write_wav(path, samples, channels=1):
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(samples.tobytes())
+
+
+def test_dtmf_from_wav_and_raw_alaw(tmp_path, capsys):
+    s = array.array("h", bytes(2 * 800)) + dtmf_samples("0123456789*#")
+    write_wav(tmp_path / "a.wav", s)
+    assert dtmf_detect.main([str(tmp_path / "a.wav")]) == 0
+    lines = capsys.readouterr().out.split("\n")
+    assert "".join(l.split()[1] for l in lines if l.strip()) == "0123456789*#"
+    assert abs(float(lines[0].split()[0]) - 0.1) < 0.06          # first digit starts at 100 ms
+    (tmp_path / "a.raw").write_bytes(dsp.linear_to_alaw(s))
+    assert dtmf_detect.main(["--format", "alaw", str(tmp_path / "a.raw")]) == 0
+    assert "".join(l.split()[1] for l in capsys.readouterr().out.split("\n") if l.strip()) == "0123456789*#"
+
+
+def test_dtmf_picks_the_right_channel_of_a_stereo_recording(tmp_path, capsys):
+    left, right = dtmf_samples("12"), dtmf_samples("98")
+    n = min(len(left), len(right))
+    st = array.array("h", bytes(4 * n))
+    st[0::2], st[1::2] = left[:n], right[:n]
+    write_wav(tmp_path / "s.wav", st, channels=2)
+    dtmf_detect.main(["--channel", "1", str(tmp_path / "s.wav")])
+    assert "".join(l.split()[1] for l in capsys.readouterr().out.split("\n") if l.strip()) == "98"
+
+
+def test_dtmf_bad_files_are_explained(tmp_path, capsys):
+    (tmp_path / "x.wav").write_bytes(b"not a wav")
+    assert dtmf_detect.main([str(tmp_path / "x.wav")]) == 2
+    assert "not a RIFF/WAVE" in capsys.readouterr().err
+    with wave.open(str(tmp_path / "h.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(bytes(100))
+    assert dtmf_detect.main([str(tmp_path / "h.wav")]) == 2
+    assert "needs 8000 Hz" in capsys.readouterr().err
+    assert dtmf_detect.main([str(tmp_path / "missing.wav")]) == 2
+
+
+def test_e1_decode_reports_alignment_and_crc4(tmp_path, capsys):
+    rng = random.Random(1)
+    tx = E1Tx(crc4=True)
+    raw = b"".join(bytes(tx.frame(bytes(rng.randrange(256) for _ in range(5120)))) for _ in range(10))
+    raw = bytearray(raw)
+    raw[900 * 32 + 5] ^= 0x08                                         # one CRC-4 error
+    (tmp_path / "cap.bin").write_bytes(bytes(raw))
+    assert e1_decode.main(["--crc4", "--payload", str(tmp_path / "p.bin"), str(tmp_path / "cap.bin")]) == 0
+    out = capsys.readouterr().out
+    assert "E1 is up" in out and "No alarms detected." in out
+    assert [l.split()[1] for l in out.split("\n") if "rx:crc4_errors" in l] == ["1"]
+    assert (tmp_path / "p.bin").stat().st_size == len(raw)
+
+
+def test_e1_decode_all_zeros_is_los_and_short_file_refused(tmp_path, capsys):
+    (tmp_path / "z.bin").write_bytes(bytes(5120 * 2))
+    e1_decode.main([str(tmp_path / "z.bin")])
+    assert "Receiver has LOS" in capsys.readouterr().out
+    (tmp_path / "s.bin").write_bytes(bytes(100))
+    assert e1_decode.main([str(tmp_path / "s.bin")]) == 2
+    assert "less than one 20 ms block" in capsys.readouterr().err
