@@ -8,7 +8,7 @@ from cffi_build import compile_in_place, make_builder  # noqa: E402
 
 
 def builder(absolute=False):
-    return make_builder("_dsp", HERE, "dsp.h", ["g711.c", "dtmf.c"], absolute, libraries=["m"])
+    return make_builder("_dsp", HERE, ["dsp.h"], ["g711.c", "dtmf.c"], absolute, libraries=["m"])
 
 
 ffibuilder = builder()

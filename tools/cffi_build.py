@@ -19,7 +19,7 @@ def cdef_from_header(path):
     return "\n".join(lines)
 
 
-def make_builder(module, lib_dir, header, sources, absolute=False, **kw):
+def make_builder(module, lib_dir, headers, sources, absolute=False, **kw):
     """FFI builder for callbox.<module>; setuptools wants paths relative to the project
     root, a direct compile absolute ones."""
     root = os.path.dirname(lib_dir)
@@ -29,8 +29,8 @@ def make_builder(module, lib_dir, header, sources, absolute=False, **kw):
         return p if absolute else os.path.relpath(p, root)
 
     ffi = FFI()
-    ffi.cdef(cdef_from_header(os.path.join(lib_dir, "include", "callbox", header)))
-    ffi.set_source("callbox." + module, '#include "callbox/%s"' % header,
+    ffi.cdef("\n".join(cdef_from_header(os.path.join(lib_dir, "include", "callbox", h)) for h in headers))
+    ffi.set_source("callbox." + module, "\n".join('#include "callbox/%s"' % h for h in headers),
                    sources=[path("src", s) for s in sources],
                    include_dirs=[path("include"), path("src")],
                    extra_compile_args=["-O2", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra"], **kw)

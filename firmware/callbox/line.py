@@ -241,3 +241,67 @@ def tdm_interleave(chans, n, out=None):
     out = _out(out, 32 * n, "tdm_interleave")
     lib.cb_tdm_interleave(ffi.from_buffer("uint8_t[]", chans), ffi.from_buffer("uint8_t[]", out), n)
     return out
+
+
+class Prbs:
+    """O.151 test sequence generator and checker (BERT).
+
+    Args:
+        order (int): 11 (2^11-1, 64 kbit/s), 15 (2^15-1, 2048/1544 kbit/s), 20 or 23.
+        inverted (bool): send / expect the inverted sequence.
+
+    Raises:
+        ValueError: an order O.151 does not define here.
+    """
+
+    ORDERS = (11, 15, 20, 23)
+
+    def __init__(self, order=15, inverted=False):
+        if order not in self.ORDERS:
+            raise ValueError("PRBS order %r is not one of: %s" % (order, ", ".join(map(str, self.ORDERS))))
+        self._p = lib.cb_prbs_new(order, 1 if inverted else 0)
+        if self._p == ffi.NULL:
+            raise LineError("Creating a PRBS 2^%d-1 generator: out of memory" % order)
+        self.order = order
+        self.inverted = bool(inverted)
+        self._st = ffi.new("cb_prbs_stats_t *")
+
+    def __str__(self):
+        return "Prbs(2^%d-1, %s)" % (self.order, "inverted" if self.inverted else "non-inverted")
+
+    def generate(self, nbytes, out=None):
+        """The next nbytes of the sequence (MSB first)."""
+        out = _out(out, nbytes, "PRBS generate")
+        lib.cb_prbs_generate(self._p, ffi.from_buffer("uint8_t[]", out), nbytes)
+        return out
+
+    def insert_error(self):
+        """Flip the next generated bit."""
+        lib.cb_prbs_insert_error(self._p)
+
+    def check(self, data):
+        """Compare received bytes with the sequence; returns stats()."""
+        if len(data):
+            lib.cb_prbs_check(self._p, ffi.from_buffer("uint8_t[]", data), len(data))
+        return self.stats()
+
+    def stats(self):
+        """{"synced", "bits", "errors", "sync_losses", "ber"}."""
+        lib.cb_prbs_stats(self._p, self._st)
+        s = self._st
+        return {"synced": bool(s.synced), "bits": s.bits, "errors": s.errors, "sync_losses": s.sync_losses,
+                "ber": (s.errors / s.bits) if s.bits else None}
+
+    def reset_stats(self):
+        lib.cb_prbs_reset_stats(self._p)
+
+    def close(self):
+        if self._p is not None:
+            lib.cb_prbs_free(self._p)
+            self._p = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
