@@ -8,7 +8,8 @@ from cffi_build import compile_in_place, make_builder  # noqa: E402
 
 
 def builder(absolute=False):
-    return make_builder("_line", HERE, ["line.h", "prbs.h"], ["e1.c", "hdlc.c", "prbs.c"], absolute)
+    return make_builder("_line", HERE, ["line.h", "prbs.h", "linecode.h"], ["e1.c", "hdlc.c", "prbs.c", "linecode.c"],
+                        absolute)
 
 
 ffibuilder = builder()

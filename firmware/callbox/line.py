@@ -305,3 +305,68 @@ class Prbs:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class LineCoder:
+    """AMI, HDB3 or B8ZS line coding on ternary symbols (-1, 0, +1), with BPV/EXZ counting.
+
+    Args:
+        code (str): "ami", "hdb3" or "b8zs".
+
+    Raises:
+        ValueError: an unknown code.
+    """
+
+    CODES = {"ami": 0, "hdb3": 1, "b8zs": 2}
+
+    def __init__(self, code):
+        if code not in self.CODES:
+            raise ValueError("line code %r is not one of: %s" % (code, ", ".join(self.CODES)))
+        self._lc = lib.cb_linecode_new(self.CODES[code])
+        if self._lc == ffi.NULL:
+            raise LineError("Creating a %s coder: out of memory" % code)
+        self.code = code
+        self._ctr = ffi.new("cb_linecode_counters_t *")
+
+    def __str__(self):
+        return "LineCoder(%s)" % self.code
+
+    def encode(self, data, nbits=None):
+        """Bits (bytes, MSB first; nbits of them, default all) -> symbols (array('b'))."""
+        import array
+        nbits = len(data) * 8 if nbits is None else nbits
+        if not 0 <= nbits <= len(data) * 8:
+            raise ValueError("nbits %r outside 0..%d" % (nbits, len(data) * 8))
+        out = array.array("b", bytes(nbits + 8))
+        n = lib.cb_linecode_encode(self._lc, ffi.from_buffer("uint8_t[]", data) if len(data) else ffi.new("uint8_t[1]"),
+                                   nbits, ffi.from_buffer("int8_t[]", out))
+        _check(n, "Line encoding")
+        return out[:n]
+
+    def decode(self, symbols):
+        """Symbols (sequence of -1/0/+1) -> bits, one per byte (0/1), as far as they are final."""
+        import array
+        sym = array.array("b", symbols)
+        out = bytearray(len(sym) + 8)
+        if not len(sym):
+            return bytes()
+        n = _check(lib.cb_linecode_decode(self._lc, ffi.from_buffer("int8_t[]", sym), len(sym),
+                                          ffi.from_buffer("uint8_t[]", out)), "Line decoding")
+        return bytes(out[:n])
+
+    def counters(self):
+        """{"rx:bpv", "rx:exz", "rx:lcv", "rx:substitutions"} (LCV = BPV + EXZ)."""
+        lib.cb_linecode_counters(self._lc, self._ctr)
+        c = self._ctr
+        return {"rx:bpv": c.bpv, "rx:exz": c.exz, "rx:lcv": c.bpv + c.exz, "rx:substitutions": c.subs}
+
+    def close(self):
+        if self._lc is not None:
+            lib.cb_linecode_free(self._lc)
+            self._lc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
