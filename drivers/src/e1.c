@@ -58,6 +58,11 @@ void cb_e1_tx_set_crc4(cb_e1_tx_t *t, int on)
 	t->crc4 = on ? 1 : 0;
 }
 
+void cb_e1_tx_set_ebits_zero(cb_e1_tx_t *t, int on)
+{
+	t->ebits_zero = on ? 1 : 0;
+}
+
 void cb_e1_tx_report_crc_errors(cb_e1_tx_t *t, int n)
 {
 	if (n > 0)
@@ -83,6 +88,8 @@ int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes)
 			bit1 = (t->prev_crc >> (3 - (m % 8) / 2)) & 1;
 		else if (m <= 11)
 			bit1 = (MFAS_PATTERN >> (5 - (m - 1) / 2)) & 1;
+		else if (t->ebits_zero)
+			bit1 = 0;
 		else if (t->ebit_pending > 0) {   /* E bit: 0 reports an errored sub-multiframe */
 			bit1 = 0;
 			t->ebit_pending--;

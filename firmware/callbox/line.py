@@ -50,6 +50,10 @@ class E1Tx:
     def __str__(self):
         return "E1Tx(crc4=%s, remote_alarm=%s)" % (self.crc4, self._rai)
 
+    def set_far_no_crc4(self, on):
+        """G.706 Annex B: the far end sends no CRC-4; keep the multiframe, send E bits as 0."""
+        lib.cb_e1_tx_set_ebits_zero(self._t, 1 if on else 0)
+
     def report_crc_errors(self, n):
         """Send n E bits as 0: the far end learns of our received CRC-4 errors."""
         lib.cb_e1_tx_report_crc_errors(self._t, int(n))

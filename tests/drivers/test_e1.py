@@ -184,3 +184,14 @@ def test_massive_crc_errors_force_a_new_frame_search():
     run(rx, bytes(raw))
     assert rx.counters()["rx:crc4_errors"] >= 915
     assert rx.counters()["rx:realignments"] >= 1
+
+
+def test_annex_b_e_bits_all_zero_towards_a_non_crc_far_end():
+    rng = random.Random(25)
+    tx = E1Tx(crc4=True)
+    tx.set_far_no_crc4(True)
+    rx = E1Rx(crc4=True)
+    run(rx, stream(tx, [payload(rng) for _ in range(4)]))
+    c = rx.counters()
+    assert rx.status()["aligned"] and not rx.status()["lomf"]    # the multiframe is still sent
+    assert c["rx:crc4_errors"] == 0 and c["rx:ebit_errors"] > 60   # 2 per multiframe once aligned (~38 MF)

@@ -72,6 +72,8 @@ void cb_e1_tx_set_rai(cb_e1_tx_t *t, int on);
 void cb_e1_tx_set_crc4(cb_e1_tx_t *t, int on);
 /* Report n received errored sub-multiframes: each sends one E bit as 0. */
 void cb_e1_tx_report_crc_errors(cb_e1_tx_t *t, int n);
+/* G.706 Annex B: towards a far end without CRC-4, keep the multiframe, send every E bit as 0. */
+void cb_e1_tx_set_ebits_zero(cb_e1_tx_t *t, int on);
 /* Copy nframes frames (32 octets each) from in to out, writing TS0. */
 int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes);
 

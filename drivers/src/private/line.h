@@ -15,6 +15,7 @@ struct cb_e1_tx_s {
 	uint8_t crc;            /* CRC-4 of the sub-multiframe being sent */
 	uint8_t prev_crc;       /* CRC-4 of the previous sub-multiframe (sent as C bits) */
 	int ebit_pending;       /* errored sub-multiframes still to report as E = 0 */
+	int ebits_zero;         /* Annex B: the far end has no CRC-4, every E bit is 0 */
 };
 
 struct cb_e1_rx_s {

@@ -66,6 +66,7 @@ class SpanPort:
         self.alarms = {"los": False, "ais": False, "lof": True, "rai": False, "lomf": False}
         self.up = False
         self.underruns = 0
+        self.far_no_crc4 = False     # G.706 Annex B interworking in force
 
     def close(self):
         self.rx.close()
@@ -386,6 +387,10 @@ class Engine:
             if v != sp.alarms[name]:
                 sp.alarms[name] = v
                 self.emit("span.alarm", {"span": sp.sid, "alarm": name, "state": "ON" if v else "OFF"})
+        if sp.rx.crc4 and bool(st.get("far_no_crc4")) != sp.far_no_crc4:
+            sp.far_no_crc4 = bool(st.get("far_no_crc4"))
+            sp.tx.set_far_no_crc4(sp.far_no_crc4)
+            self.emit("span.crc4", {"span": sp.sid, "far_end_crc4": not sp.far_no_crc4})
         up = not (sp.alarms["los"] or sp.alarms["ais"] or sp.alarms["lof"])
         if up != sp.up:
             sp.up = up
