@@ -423,3 +423,19 @@ void cb_tdm_interleave(const uint8_t *chans, uint8_t *frames, int n)
 		for (int ts = 0; ts < E1_FRAME; ts++)
 			frames[f * E1_FRAME + ts] = chans[ts * n + f];
 }
+
+void cb_e1_payload_insert(uint8_t *frames, const uint8_t *payload, int n)
+{
+	for (int f = 0; f < n; f++, payload += 30) {
+		memcpy(frames + f * E1_FRAME + 1, payload, 15);
+		memcpy(frames + f * E1_FRAME + 17, payload + 15, 15);
+	}
+}
+
+void cb_e1_payload_extract(const uint8_t *frames, uint8_t *payload, int n)
+{
+	for (int f = 0; f < n; f++, payload += 30) {
+		memcpy(payload, frames + f * E1_FRAME + 1, 15);
+		memcpy(payload + 15, frames + f * E1_FRAME + 17, 15);
+	}
+}

@@ -229,6 +229,22 @@ class HdlcBank:
         self.close()
 
 
+def payload_insert(frames, payload, n):
+    """Write n x 30 payload octets into the bearer timeslots of n frames (in place)."""
+    if len(frames) != 32 * n or len(payload) != 30 * n:
+        raise ValueError("payload_insert: need %d frame and %d payload octets" % (32 * n, 30 * n))
+    lib.cb_e1_payload_insert(ffi.from_buffer("uint8_t[]", frames), ffi.from_buffer("uint8_t[]", payload), n)
+
+
+def payload_extract(frames, n, out=None):
+    """The bearer timeslots of n frames as n x 30 octets."""
+    if len(frames) != 32 * n:
+        raise ValueError("payload_extract: need %d frame octets" % (32 * n))
+    out = _out(out, 30 * n, "payload_extract")
+    lib.cb_e1_payload_extract(ffi.from_buffer("uint8_t[]", frames), ffi.from_buffer("uint8_t[]", out), n)
+    return out
+
+
 def tdm_deinterleave(frames, n, out=None):
     """n frames x 32 octets -> 32 timeslot blocks x n octets."""
     if len(frames) != 32 * n:

@@ -129,3 +129,51 @@ def test_bad_endpoints_are_refused_with_the_accepted_forms(pair):
                     ("seat4", "no such seat"), ("x", "s<span>.<timeslot>")]:
         with pytest.raises(ValueError, match=msg):
             pair.box.check_ep(ep)
+
+
+def test_bert_through_far_end_line_loopback_counts_injected_errors(tmp_path):
+    p = Pair(tmp_path, nspans=1)
+    try:
+        p.run(10)
+        p.far.set_loopback(0, "line")
+        p.box.bert(0, "start")
+        p.run(50)
+        st = p.box.bert_status(0)
+        assert st["running"] and st["synced"] and st["errors"] == 0 and st["bits"] > 40 * 160 * 30 * 8
+        for _ in range(5):
+            p.box.bert(0, "insert")
+            p.run(2)
+        p.run(10)                                     # the round trip holds a few blocks in flight
+        assert p.box.bert_status(0)["errors"] == 5
+        p.box.bert(0, "reset")
+        p.far.spans[0].line.impair(ber=1e-4)          # errors on the far end's way back
+        p.run(100)
+        st = p.box.bert_status(0)
+        assert st["synced"] and 2e-5 < st["ber"] < 5e-4, st
+        assert ("span.loopback", {"span": 0, "mode": "line"}) in p.far_events
+    finally:
+        p.close()
+
+
+def test_local_loopback_needs_no_far_end_and_payload_loopback_reframes(tmp_path):
+    p = Pair(tmp_path, nspans=1)
+    try:
+        p.far.spans[0].line.impair(los=True)         # the far end sends nothing useful
+        p.box.set_loopback(0, "local")
+        p.box.bert(0, "start", order=11)
+        for _ in range(40):
+            p.box.tick()
+        st = p.box.bert_status(0)
+        assert st["synced"] and st["errors"] == 0 and st["pattern"] == "2^11-1"
+        p.box.set_loopback(0, "off")
+        p.far.spans[0].line.impair(los=False)
+        p.far.set_loopback(0, "payload")
+        p.run(60)                                     # the path changed: let the checker settle
+        p.box.bert(0, "reset")
+        p.run(40)
+        st = p.box.bert_status(0)
+        assert st["synced"] and st["errors"] == 0 and p.box.status()[0]["up"]
+        with pytest.raises(ValueError, match="off, local, line, payload"):
+            p.box.set_loopback(0, "remote")
+    finally:
+        p.close()

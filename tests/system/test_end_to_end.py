@@ -285,3 +285,20 @@ def test_recorder_killed_mid_call_loses_nothing_it_had_written(box):
     assert recorder.request("rec.status")["counters"]["rec:recovered"] >= 1
     for c in (sup, callctl, farend, recorder):
         c.close()
+
+
+def test_media_bus_ops_validate_their_arguments(box):
+    from callbox.errors import BusRemoteError
+
+    media = BusClient(socket_path(box["run"], "media"), connect_timeout=10)
+    assert media.request("span.bert", {"span": 0, "action": "show"}) == {"span": 0, "running": False}
+    for op, args, text in [("span.bert", {"span": 0, "action": "start", "pattern": 9}, "11, 15, 20, 23"),
+                           ("span.loopback", {"span": 0, "mode": "remote"}, "off, local, line, payload"),
+                           ("span.loopback", {"span": 7, "mode": "off"}, "no such span"),
+                           ("media.connect", {"a": "s0.16", "b": "seat1"}, "not a bearer"),
+                           ("chan.play", {"ep": "s0.1", "prompt": "../../etc/passwd"}, "not found")]:
+        with pytest.raises(BusRemoteError) as e:
+            media.request(op, args)
+        assert e.value.code == "bad-args" and text in str(e.value), (op, str(e.value))
+    assert media.request("bus.ping")["name"] == "media"     # the connection survived every refusal
+    media.close()

@@ -110,6 +110,11 @@ int cb_hdlc_send(cb_hdlc_bank_t *b, int chan, const uint8_t *data, int len);
 int cb_hdlc_tx(cb_hdlc_bank_t *b, uint8_t *out, int n);
 int cb_hdlc_counters(const cb_hdlc_bank_t *b, int chan, cb_hdlc_counters_t *c);
 
+/* The 30 bearer timeslots (1-15, 17-31) of n frames <-> a payload stream of n x 30 octets,
+ * in transmission order (what a framed BERT runs over). */
+void cb_e1_payload_insert(uint8_t *frames, const uint8_t *payload, int n);
+void cb_e1_payload_extract(const uint8_t *frames, uint8_t *payload, int n);
+
 /* frames: n x 32 (frame-major) <-> chans: 32 x n (timeslot-major) */
 void cb_tdm_deinterleave(const uint8_t *frames, uint8_t *chans, int n);
 void cb_tdm_interleave(const uint8_t *chans, uint8_t *frames, int n);

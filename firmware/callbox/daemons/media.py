@@ -123,6 +123,28 @@ def register_ops(server, eng):
         eng.span_by_id[sid].line.impair(**kw)
         return kw
 
+    def loopback(args):
+        sid = span_arg(args)
+        mode = args.get("mode")
+        if mode not in ("off", "local", "line", "payload"):
+            raise ValueError("mode %r is not one of: off, local, line, payload" % (mode,))
+        eng.submit(eng.set_loopback, sid, mode)
+        return {"span": sid, "mode": mode}
+
+    def bert(args):
+        sid = span_arg(args)
+        action = args.get("action", "show")
+        if action not in ("start", "stop", "show", "insert", "reset"):
+            raise ValueError("action %r is not one of: start, stop, show, insert, reset" % (action,))
+        order = args.get("pattern", 15)
+        if order not in (11, 15, 20, 23):
+            raise ValueError("pattern %r is not one of: 11, 15, 20, 23 (2^n-1, O.151)" % (order,))
+        if action != "show":
+            eng.submit(eng.bert, sid, action, order, bool(args.get("inverted", False)))
+        return eng.bert_status(sid)
+
+    server.handle("span.loopback", loopback, "Loop a span: {span, mode: off|local|line|payload}")
+    server.handle("span.bert", bert, "Framed BERT: {span, action: start|stop|show|insert|reset, pattern, inverted}")
     server.handle("media.connect", connect, "Connect two endpoints both ways: {a, b}")
     server.handle("media.disconnect", lambda a: eng.submit(eng.disconnect, ep_arg(a)) or {}, "Disconnect {ep}")
     server.handle("media.record", record, "Start/stop a recording tap: {call_id, caller, agent} / {call_id, stop: true}")

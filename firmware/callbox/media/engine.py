@@ -67,11 +67,16 @@ class SpanPort:
         self.up = False
         self.underruns = 0
         self.far_no_crc4 = False     # G.706 Annex B interworking in force
+        self.loopback = "off"        # off | local | line | payload
+        self.bert = None             # (tx Prbs, rx Prbs, payload buffer) while a BERT runs
 
     def close(self):
         self.rx.close()
         self.tx.close()
         self.line.close()
+        if self.bert:
+            self.bert[0].close()
+            self.bert[1].close()
 
 
 class Engine:
@@ -262,6 +267,40 @@ class Engine:
             self.counters["dchan:tx_overflow"] += 1
             log.warning("%s: span %d D-channel: %s", self.name, sid, e)
 
+    def set_loopback(self, sid, mode):
+        """Span loopback: local (our transmit to our receiver), line (received bits sent
+        back as they are), payload (received payload sent back in our framing) or off."""
+        if mode not in ("off", "local", "line", "payload"):
+            raise ValueError("loopback %r is not one of: off, local, line, payload" % (mode,))
+        sp = self.span_by_id[sid]
+        sp.loopback = mode
+        self.emit("span.loopback", {"span": sid, "mode": mode})
+
+    def bert(self, sid, action, order=15, inverted=False):
+        """Framed BERT over a span's 30 bearer timeslots (O.151 PRBS)."""
+        sp = self.span_by_id[sid]
+        if action == "start":
+            if sp.bert:
+                sp.bert[0].close()
+                sp.bert[1].close()
+            sp.bert = (linelib.Prbs(order, inverted), linelib.Prbs(order, inverted), bytearray(30 * N))
+        elif action == "stop" and sp.bert:
+            sp.bert[0].close()
+            sp.bert[1].close()
+            sp.bert = None
+        elif action == "insert" and sp.bert:
+            sp.bert[0].insert_error()
+        elif action == "reset" and sp.bert:
+            sp.bert[1].reset_stats()
+
+    def bert_status(self, sid):
+        sp = self.span_by_id[sid]
+        if not sp.bert:
+            return {"span": sid, "running": False}
+        st = sp.bert[1].stats()
+        st.update(span=sid, running=True, pattern="2^%d-1%s" % (sp.bert[0].order, " inverted" if sp.bert[0].inverted else ""))
+        return st
+
     def seat_control(self, seat, msg):
         self.seats[seat].send_control(msg)
 
@@ -303,6 +342,9 @@ class Engine:
         # 1. spans in
         for i, sp in enumerate(self.spans):
             st = sp.line.read_block(sp.raw)
+            if sp.loopback == "local":       # our own transmit bits come back to our receiver
+                sp.raw[:] = sp.txraw
+                st = "ok"
             if st == "none":
                 sp.underruns += 1
                 sp.chans[:] = b"\xff" * (N * TS)
@@ -313,6 +355,9 @@ class Engine:
                     errs = sp.rx.take_crc_errors()
                     if errs:
                         sp.tx.report_crc_errors(errs)
+            if sp.bert and st != "none":
+                linelib.payload_extract(sp.frames, N, sp.bert[2])
+                sp.bert[1].check(sp.bert[2])
             self.dch_in[i * N:(i + 1) * N] = sp.chans[DCHAN_TS * N:(DCHAN_TS + 1) * N]
             self._check_alarms(sp)
         # 2. D-channels
@@ -369,8 +414,12 @@ class Engine:
             for i, sp in enumerate(self.spans):
                 sp.txchans[DCHAN_TS * N:(DCHAN_TS + 1) * N] = dch_out[i * N:(i + 1) * N]
                 linelib.tdm_interleave(sp.txchans, N, sp.txframes)
+                if sp.bert:
+                    linelib.payload_insert(sp.txframes, sp.bert[0].generate(30 * N), N)
+                if sp.loopback == "payload":   # the far end's payload goes back in our framing
+                    sp.txframes[:] = sp.frames
                 sp.tx.frame(sp.txframes, sp.txraw)
-                sp.line.write_block(sp.txraw)
+                sp.line.write_block(sp.raw if sp.loopback == "line" else sp.txraw)
         for n, port in self.seats.items():
             port.write_audio(seat_tx.get(n, ALAW_IDLE))
         # 8. recording taps
@@ -425,7 +474,8 @@ class Engine:
             out.append({"span": sp.sid, "name": sp.cfg.get("name", "span%d" % sp.sid),
                         "kind": sp.cfg.get("kind", "E1"), "framing": sp.cfg.get("framing", ""),
                         "line_code": sp.cfg.get("line_code", ""), "backend": str(sp.line),
-                        "alarms": dict(sp.alarms), "up": sp.up, "counters": c})
+                        "alarms": dict(sp.alarms), "up": sp.up, "counters": c, "loopback": sp.loopback,
+                        "bert": sp.bert is not None})
         self._status = out
 
     def status(self):
