@@ -10,10 +10,19 @@ from callbox.errors import BusError
 class FakeBus:
     def __init__(self):
         self.down = False
+        self.requests = []
 
     def request(self, op, args=None, timeout=None):
         if self.down:
             raise BusError("%s: the callctl daemon is not reachable" % op)
+        self.requests.append((op, args))
+        if op == "span.loopback":
+            return {"span": args["span"], "mode": args["mode"]}
+        if op == "span.bert":
+            if args["action"] == "show":
+                return {"span": 0, "running": True, "synced": True, "bits": 1228800, "errors": 3,
+                        "ber": 3 / 1228800, "sync_losses": 0, "pattern": "2^15-1"}
+            return {"span": 0, "running": False}
         return {
             "span.status": [{"span": 0, "kind": "E1", "up": False, "framing": "crc4", "line_code": "hdb3",
                              "alarms": {"los": True, "ais": False, "lof": False, "rai": False},
@@ -105,3 +114,22 @@ def test_enter_on_the_login_prompt_just_asks_again(shell):
     shell.line("")
     shell.line("")
     assert "".join(shell.out) == "login: login: " and shell.failures == 0
+
+
+def test_loopback_and_bert_commands(shell):
+    login(shell)
+    shell.out.clear()
+    shell.line("loopback span 0 line")
+    shell.line("bert span 0 start 20 inverted")
+    shell.line("bert span 0 show")
+    text = "".join(shell.out)
+    assert "span 0: loopback line" in text and "BERT started, 2^20-1 inverted" in text
+    assert "bits 1228800  errors 3  BER 2.44e-06" in text
+    assert ("span.bert", {"span": 0, "action": "start", "pattern": 20, "inverted": True}) in shell.bus.requests
+    shell.out.clear()
+    for bad in ("loopback span 0 remote", "loopback 0 line", "bert span x show", "bert span 0 show 15",
+                "bert span 0 start 9"):
+        shell.line(bad)
+    usage = "".join(shell.out)
+    assert usage.count("loopback: usage: loopback span <N> off|local|line|payload") == 2
+    assert usage.count("bert: usage: bert span <N> start") == 3

@@ -120,6 +120,41 @@ class Shell:
         self.write("Bye.\r\n")
         return False
 
+    @_usage("loopback span <N> off|local|line|payload")
+    def cmd_loopback(self, args):
+        if len(args) != 3 or args[0] != "span" or not args[1].isdigit() or \
+                args[2] not in ("off", "local", "line", "payload"):
+            raise UsageError()
+        r = self.bus.request("span.loopback", {"span": int(args[1]), "mode": args[2]})
+        return "span %d: loopback %s" % (r["span"], r["mode"])
+
+    @_usage("bert span <N> start [11|15|20|23] [inverted]|stop|show|insert|reset")
+    def cmd_bert(self, args):
+        if len(args) < 3 or args[0] != "span" or not args[1].isdigit() or \
+                args[2] not in ("start", "stop", "show", "insert", "reset"):
+            raise UsageError()
+        req = {"span": int(args[1]), "action": args[2]}
+        extra = args[3:]
+        if extra and args[2] != "start":
+            raise UsageError()
+        for word in extra:
+            if word in ("11", "15", "20", "23"):
+                req["pattern"] = int(word)
+            elif word == "inverted":
+                req["inverted"] = True
+            else:
+                raise UsageError()
+        st = self.bus.request("span.bert", req)
+        if args[2] == "start":
+            return "span %d: BERT started, 2^%d-1%s" % (req["span"], req.get("pattern", 15),
+                                                         " inverted" if req.get("inverted") else "")
+        if not st.get("running"):
+            return "span %d: no BERT running" % req["span"]
+        ber = "%.2e" % st["ber"] if st.get("ber") is not None else "-"
+        return ("span %d: BERT %s, %s\n  bits %d  errors %d  BER %s  sync losses %d"
+                % (req["span"], st["pattern"], "in sync" if st["synced"] else "NO SYNC", st["bits"],
+                   st["errors"], ber, st["sync_losses"]))
+
     @_usage("show spans|calls|agents|queues|system")
     def cmd_show(self, args):
         if len(args) != 1 or args[0] not in ("spans", "calls", "agents", "queues", "system"):
@@ -133,6 +168,8 @@ class Shell:
             lines.append("%s %d is %s" % (s["kind"], s["span"], "up" if s["up"] else "down"))
             lines.append("  %s" % ("Receiver has " + ", ".join(alarms) if alarms else "No alarms detected."))
             lines.append("  Framing is %s, Line Code is %s" % (s["framing"].upper(), s["line_code"].upper()))
+            if s.get("loopback", "off") != "off" or s.get("bert"):
+                lines.append("  Loopback %s%s" % (s.get("loopback", "off"), ", BERT running" if s.get("bert") else ""))
             lines.append("  " + "  ".join("%s %d" % (k, v) for k, v in sorted(s["counters"].items())
                                           if k.startswith("rx:"))[:76])
         return "\n".join(lines) or "no spans configured"
