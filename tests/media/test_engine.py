@@ -177,3 +177,21 @@ def test_local_loopback_needs_no_far_end_and_payload_loopback_reframes(tmp_path)
             p.box.set_loopback(0, "remote")
     finally:
         p.close()
+
+
+def test_performance_registers_see_a_loss_of_signal(tmp_path):
+    p = Pair(tmp_path, nspans=1)
+    try:
+        p.run(100)                                   # start-up (the first second saw LOF), then clean
+        base = p.box.spans[0].perf.snapshot()["current"]
+        p.run(100)
+        assert p.box.spans[0].perf.snapshot()["current"] == base, "clean seconds count nothing"
+        p.far.spans[0].line.impair(los=True)
+        p.run(150)                                   # 3 seconds of LOS
+        p.far.spans[0].line.impair(los=False)
+        p.run(150)
+        cur = p.box.spans[0].perf.snapshot()["current"]
+        assert 3 <= cur["ses"] - base["ses"] <= 5 and cur["es"] - base["es"] == cur["ses"] - base["ses"]
+        assert cur["fls"] - base["fls"] >= 3 and cur["uas"] == 0
+    finally:
+        p.close()

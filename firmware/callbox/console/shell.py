@@ -168,6 +168,13 @@ class Shell:
             lines.append("%s %d is %s" % (s["kind"], s["span"], "up" if s["up"] else "down"))
             lines.append("  %s" % ("Receiver has " + ", ".join(alarms) if alarms else "No alarms detected."))
             lines.append("  Framing is %s, Line Code is %s" % (s["framing"].upper(), s["line_code"].upper()))
+            perf = s.get("perf")
+            if perf:
+                cur, day = perf["current"], perf["last_24h"]
+                lines.append("  This interval: %d ES, %d SES, %d UAS, %d Slip Secs, %d PCV"
+                             % (cur["es"], cur["ses"], cur["uas"], cur["css"], cur["pcv"]))
+                lines.append("  Last 24 h (%d intervals): %d ES, %d SES, %d UAS"
+                             % (perf["intervals"], day["es"], day["ses"], day["uas"]))
             if s.get("loopback", "off") != "off" or s.get("bert"):
                 lines.append("  Loopback %s%s" % (s.get("loopback", "off"), ", BERT running" if s.get("bert") else ""))
             lines.append("  " + "  ".join("%s %d" % (k, v) for k, v in sorted(s["counters"].items())

@@ -36,6 +36,7 @@ import time
 
 from callbox import dsp, line as linelib
 from callbox.errors import CallboxError
+from callbox.media.perf import PerfMonitor
 from callbox.media.prompts import PromptPlayer
 
 TICK_S = 0.020
@@ -69,6 +70,9 @@ class SpanPort:
         self.far_no_crc4 = False     # G.706 Annex B interworking in force
         self.loopback = "off"        # off | local | line | payload
         self.bert = None             # (tx Prbs, rx Prbs, payload buffer) while a BERT runs
+        self.perf = PerfMonitor(time.time())
+        self.prev = {}               # counters at the last performance second
+        self.second_defect = False   # LOS/LOF/AIS seen during the current second
 
     def close(self):
         self.rx.close()
@@ -426,13 +430,30 @@ class Engine:
         if self.recs:
             blocks = [[cid, bytes(self._rx_of(a)), bytes(self._rx_of(b))] for cid, (a, b) in self.recs.items()]
             self.emit("media.rec", {"tick": self.tick_no, "b": blocks})
+        if self.tick_no % 50 == 0:
+            self._perf_second()
         if self.tick_no % 25 == 0:
             self._update_status()
+
+    def _perf_second(self):
+        """One second's errors of every span into its performance registers."""
+        now = time.time()
+        for sp in self.spans:
+            c = sp.rx.counters()
+            d = {k: c[k] - sp.prev.get(k, c[k]) for k in ("rx:crc4_errors", "rx:fas_errors", "rx:slips")}
+            sp.prev = c
+            sp.perf.second(now, crc_errors=d["rx:crc4_errors"], fas_errors=d["rx:fas_errors"],
+                           slips=d["rx:slips"], los=sp.alarms["los"] or sp.second_defect == "los",
+                           lof=sp.alarms["lof"] or sp.second_defect == "lof", ais=sp.alarms["ais"],
+                           crc4=sp.rx.crc4 and not sp.far_no_crc4)
+            sp.second_defect = False
 
     def _check_alarms(self, sp):
         st = sp.rx.status()
         for name in ("los", "ais", "lof", "rai", "lomf"):
             v = bool(st.get(name))
+            if v and name in ("los", "lof"):
+                sp.second_defect = name              # a defect inside the second marks it
             if v != sp.alarms[name]:
                 sp.alarms[name] = v
                 self.emit("span.alarm", {"span": sp.sid, "alarm": name, "state": "ON" if v else "OFF"})
@@ -475,6 +496,7 @@ class Engine:
                         "kind": sp.cfg.get("kind", "E1"), "framing": sp.cfg.get("framing", ""),
                         "line_code": sp.cfg.get("line_code", ""), "backend": str(sp.line),
                         "alarms": dict(sp.alarms), "up": sp.up, "counters": c, "loopback": sp.loopback,
+                        "perf": sp.perf.snapshot(),
                         "bert": sp.bert is not None})
         self._status = out
 
