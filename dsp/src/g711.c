@@ -1,139 +1,124 @@
-/* G.711 A-law and mu-law, levels in dBm0. See callbox/g711.h for the method. */
+/* G.711 A-law and mu-law (ITU-T G.711 tables 1a/1b and 2a/2b), bit-exact.
+ * Encoding works on the 13-bit (A-law) / 14-bit (mu-law) magnitudes G.711 defines,
+ * taken from 16-bit linear by an arithmetic right shift. */
 #include <math.h>
-#include "callbox/g711.h"
+#include "callbox/dsp.h"
 
-#define ALAW_EVEN_BITS 0x55     /* G.711 6.1: even bits of an A-law octet are inverted */
-#define ALAW_POSITIVE 0x80      /* A-law sign bit: 1 = positive */
-#define ULAW_BIAS 33            /* mu-law bias on the 14-bit scale (0x84 on the 16-bit one) */
-#define ULAW_CLIP 8159          /* largest 14-bit magnitude that is not clipped */
-#define LEVEL_SILENCE -100.0    /* what "no signal" reads as, instead of -inf */
-
-/* Number of significant bits of v (0 for 0), v < 256. */
-static int bit_length(unsigned v)
+static int top_segment(int mag, int first_end)
 {
-	int n = 0;
-	while (v) {
-		n++;
-		v >>= 1;
-	}
-	return n;
+	/* segment s covers magnitudes up to ((first_end + 1) << s) - 1 */
+	int seg = 0;
+	while (seg < 8 && mag > (((first_end + 1) << seg) - 1))
+		seg++;
+	return seg;
 }
 
-static uint8_t alaw_encode(int16_t sample)
+static uint8_t alaw_encode(int16_t s)
 {
-	int v = sample >> 3;            /* 13-bit scale (arithmetic shift) */
-	uint8_t sign = ALAW_POSITIVE;
-	unsigned mag = (unsigned)v;
+	int v = s >> 3;                   /* 13-bit */
+	int mask = 0xD5;                  /* positive: sign bit 1, even bits inverted */
 	if (v < 0) {
-		sign = 0;
-		mag = (unsigned)(-v - 1);   /* 0 .. 4095: A-law has no negative zero */
+		mask = 0x55;
+		v = -v - 1;
 	}
-	/* segment 0 holds 0..31, segment s >= 1 holds 32 << (s - 1) .. (32 << s) - 1 */
-	int seg = bit_length(mag >> 5);
-	unsigned step = (mag >> (seg > 1 ? seg : 1)) & 0x0F;
-	return (uint8_t)((sign | (unsigned)(seg << 4) | step) ^ ALAW_EVEN_BITS);
+	int seg = top_segment(v, 0x1F);
+	if (seg >= 8)
+		return (uint8_t)(0x7F ^ mask);
+	int q = seg < 2 ? (v >> 1) & 0x0F : (v >> seg) & 0x0F;
+	return (uint8_t)(((seg << 4) | q) ^ mask);
 }
 
-static int16_t alaw_decode(uint8_t code)
+static int16_t alaw_decode(uint8_t a)
 {
-	unsigned a = code ^ ALAW_EVEN_BITS;
-	int seg = (int)((a >> 4) & 0x07);
-	int step = (int)(a & 0x0F);
-	/* middle of the step, on the 16-bit scale (13-bit value << 3) */
-	int mag = seg == 0 ? (step << 4) + 8 : ((step << 4) + 0x108) << (seg - 1);
-	return (int16_t)((a & ALAW_POSITIVE) ? mag : -mag);
+	a ^= 0x55;
+	int q = (a & 0x0F) << 4;
+	int seg = (a & 0x70) >> 4;
+	int t = seg == 0 ? q + 8 : (q + 0x108) << (seg - 1);
+	return (int16_t)((a & 0x80) ? t : -t);
 }
 
-static uint8_t ulaw_encode(int16_t sample)
+static uint8_t ulaw_encode(int16_t s)
 {
-	int v = sample >> 2;            /* 14-bit scale (arithmetic shift) */
-	unsigned invert = 0xFF;         /* positive: sign bit 1 after inversion */
-	unsigned mag = (unsigned)v;
+	int v = s >> 2;                   /* 14-bit */
+	int mask = 0xFF;
 	if (v < 0) {
-		invert = 0x7F;
-		mag = (unsigned)-v;
+		v = -v;
+		mask = 0x7F;
 	}
-	if (mag > ULAW_CLIP)
-		mag = ULAW_CLIP;
-	unsigned biased = mag + ULAW_BIAS;      /* 33 .. 8192 */
-	int seg = bit_length(biased >> 6);      /* segment s holds 64 << (s - 1) .. (64 << s) - 1 */
-	if (seg > 7)
-		return (uint8_t)(0x7F ^ invert);    /* only 8159 + 33 = 8192 gets here */
-	unsigned step = (biased >> (seg + 1)) & 0x0F;
-	return (uint8_t)(((unsigned)(seg << 4) | step) ^ invert);
+	if (v > 8159)
+		v = 8159;
+	v += 0x84 >> 2;                   /* bias */
+	int seg = top_segment(v, 0x3F);
+	if (seg >= 8)
+		return (uint8_t)(0x7F ^ mask);
+	return (uint8_t)(((seg << 4) | ((v >> (seg + 1)) & 0x0F)) ^ mask);
 }
 
-static int16_t ulaw_decode(uint8_t code)
+static int16_t ulaw_decode(uint8_t u)
 {
-	unsigned u = (uint8_t)~code;
-	int seg = (int)((u >> 4) & 0x07);
-	int biased = (((int)(u & 0x0F) << 3) + (ULAW_BIAS << 2)) << seg;    /* 16-bit scale */
-	int mag = biased - (ULAW_BIAS << 2);
-	return (int16_t)((u & 0x80) ? -mag : mag);
+	u = (uint8_t)~u;
+	int t = (((u & 0x0F) << 3) + 0x84) << ((u & 0x70) >> 4);
+	return (int16_t)((u & 0x80) ? 0x84 - t : t - 0x84);
 }
 
-int cb_g711_alaw_decode(const uint8_t *in, int16_t *out, int n)
+/* Large blocks go through a 256-entry table built on the stack (no mutable globals). */
+#define TABLE_FROM 1024
+
+void cb_alaw_to_linear(const uint8_t *in, int16_t *out, size_t n)
 {
-	if (n < 0 || (n > 0 && (!in || !out)))
-		return CB_EINVAL;
-	for (int i = 0; i < n; i++)
-		out[i] = alaw_decode(in[i]);
-	return n;
+	if (n < TABLE_FROM) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = alaw_decode(in[i]);
+		return;
+	}
+	int16_t t[256];
+	for (int c = 0; c < 256; c++)
+		t[c] = alaw_decode((uint8_t)c);
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[in[i]];
 }
 
-int cb_g711_ulaw_decode(const uint8_t *in, int16_t *out, int n)
+void cb_linear_to_alaw(const int16_t *in, uint8_t *out, size_t n)
 {
-	if (n < 0 || (n > 0 && (!in || !out)))
-		return CB_EINVAL;
-	for (int i = 0; i < n; i++)
-		out[i] = ulaw_decode(in[i]);
-	return n;
-}
-
-int cb_g711_alaw_encode(const int16_t *in, uint8_t *out, int n)
-{
-	if (n < 0 || (n > 0 && (!in || !out)))
-		return CB_EINVAL;
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		out[i] = alaw_encode(in[i]);
-	return n;
 }
 
-int cb_g711_ulaw_encode(const int16_t *in, uint8_t *out, int n)
+void cb_ulaw_to_linear(const uint8_t *in, int16_t *out, size_t n)
 {
-	if (n < 0 || (n > 0 && (!in || !out)))
-		return CB_EINVAL;
-	for (int i = 0; i < n; i++)
+	if (n < TABLE_FROM) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = ulaw_decode(in[i]);
+		return;
+	}
+	int16_t t[256];
+	for (int c = 0; c < 256; c++)
+		t[c] = ulaw_decode((uint8_t)c);
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[in[i]];
+}
+
+void cb_linear_to_ulaw(const int16_t *in, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
 		out[i] = ulaw_encode(in[i]);
-	return n;
 }
 
-int cb_g711_level(const int16_t *in, int n, cb_g711_law_t law, double *dbm0)
+double cb_mean_power(const int16_t *in, size_t n)
 {
-	/* a sine with peak = full scale has power full^2 / 2 and reads ref dBm0 (G.711) */
-	double full, ref;
-	switch (law) {
-	case CB_G711_ALAW:
-		full = 4096.0 * 8.0;
-		ref = 3.14;
-		break;
-	case CB_G711_ULAW:
-		full = 8159.0 * 4.0;
-		ref = 3.17;
-		break;
-	default:
-		return CB_EINVAL;
-	}
-	if (n < 0 || !dbm0 || (n > 0 && !in))
-		return CB_EINVAL;
 	double acc = 0.0;
-	for (int i = 0; i < n; i++)
-		acc += (double)in[i] * (double)in[i];
-	if (acc <= 0.0) {
-		*dbm0 = LEVEL_SILENCE;
-		return 0;
+	for (size_t i = 0; i < n; i++)
+		acc += (double)in[i] * in[i];
+	return n ? acc / (double)n : 0.0;
+}
+
+const char *cb_dsp_strerror(int code)
+{
+	switch (code) {
+	case CB_DSP_OK: return "success";
+	case CB_DSP_EINVAL: return "invalid argument";
+	case CB_DSP_ENOMEM: return "out of memory";
+	case CB_DSP_EFULL: return "queue or output full";
+	default: return "unknown error";
 	}
-	double level = ref + 10.0 * log10((acc / n) / (full * full / 2.0));
-	*dbm0 = level < LEVEL_SILENCE ? LEVEL_SILENCE : level;
-	return 0;
 }
