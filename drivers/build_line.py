@@ -1,4 +1,15 @@
-"""cffi builder for callbox._line (out-of-line API mode): E1 framing, HDLC, TDM."""
+"""cffi builder for callbox._line (out-of-line API mode): E1 framing, HDLC, TDM, PRBS, line codes.
+
+setup.py finds it through cffi_modules=["drivers/build_line.py:ffibuilder"] (paths
+relative to the project root, as setuptools wants). Run directly, it compiles only
+this module into firmware/callbox/ (absolute paths, any working directory):
+
+    python drivers/build_line.py
+
+The cdef is read from the public headers below (declarations only), so they stay the
+one place the C API is written. Compiler flags: tools/cffi_build.py (-O2 -std=c11
+-Wall -Wextra).
+"""
 import os
 import sys
 
@@ -6,10 +17,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from cffi_build import compile_in_place, make_builder  # noqa: E402
 
+HEADERS = ["line.h", "e1.h", "hdlc.h", "tdm.h", "prbs.h", "linecode.h"]
+SOURCES = ["line.c", "e1.c", "hdlc.c", "tdm.c", "prbs.c", "linecode.c"]
+
 
 def builder(absolute=False):
-    return make_builder("_line", HERE, ["line.h", "prbs.h", "linecode.h"], ["e1.c", "hdlc.c", "prbs.c", "linecode.c"],
-                        absolute)
+    """The FFI builder of callbox._line.
+
+    Args:
+        absolute (bool): absolute source paths (direct compile) instead of paths
+            relative to the project root (setuptools).
+
+    Returns:
+        cffi.FFI: ready for compile() or for setuptools.
+    """
+    return make_builder("_line", HERE, HEADERS, SOURCES, absolute)
 
 
 ffibuilder = builder()

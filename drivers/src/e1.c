@@ -1,21 +1,25 @@
-/* E1 framer and deframer (G.704 2.3, G.706 4.1, G.775 defects). See callbox/line.h. */
+/* E1 framer and deframer (G.704 2.3, G.706 4.1-4.3, G.775 defects). See callbox/e1.h. */
 #include <stdlib.h>
 #include <string.h>
-#include "private/line.h"
+#include "private/e1.h"
 
 #define FAS_WORD 0x1B        /* bits 2-8 of TS0 in FAS frames: 0011011 (G.704 Table 5A) */
 #define FAS_MASK 0x7F
-#define NFAS_BIT2 0x40       /* bit 2 of NFAS is 1 (against FAS imitation) */
-#define NFAS_A 0x20          /* bit 3: A, remote alarm indication */
-#define TX_FAS 0x9B          /* Si = 1, 0011011 */
-#define TX_NFAS 0xDF         /* Si = 1, 1, A = 0, Sa4-Sa8 = 1 */
+#define NFAS_BIT2 0x40       /* bit 2 of the NFAS is 1, against FAS imitation (G.704 Table 5A) */
+#define NFAS_A 0x20          /* bit 3 of the NFAS: A, remote alarm indication */
+#define TX_FAS 0x9B          /* C/Si = 1, 0011011 */
+#define TX_NFAS 0xDF         /* Si = 1, 1, A = 0, Sa4-Sa8 = 1 (unused Sa bits are 1, G.704 2.3) */
 #define LOS_ZEROS 2048       /* ETS 300 233: 1 ms without pulses */
-#define AIS_PERIOD 512       /* G.775 */
-#define LOF_BAD_FAS 3        /* G.706 4.1.1 */
+#define AIS_PERIOD_FRAMES 2  /* G.775: 512-bit periods = two frame times */
+#define AIS_MAX_ZEROS 2      /* G.775: a period with fewer than 3 zeros looks like AIS */
+#define LOF_BAD_FAS 3        /* G.706 4.1.1: three consecutive incorrect FAS lose alignment */
 #define MFAS_PATTERN 0x0B    /* 001011: bit 1 of frames 1,3,5,7,9,11 (G.704 Table 5B) */
-#define ANNEX_B_FRAMES 3200  /* 400 ms without a multiframe: the far end sends no CRC-4 */
+#define ANNEX_B_FRAMES 3200  /* G.706 Annex B: 400 ms without a multiframe, the far end sends no CRC-4 */
 #define CRC_WINDOW 1000      /* G.706 4.3.2: >= 915 errored of 1000 -> frame re-search */
 #define CRC_WINDOW_BAD 915
+#define E_BITS_MAX 16        /* E bits still to send as 0: one multiframe's worth of reports, twice over */
+
+/* ---------------------------------------------------------------- CRC-4 */
 
 /* CRC-4 (x^4 + x + 1) over one octet, MSB first; the register holds block * x^4 mod G. */
 static uint8_t crc4_octet(uint8_t crc, uint8_t o)
@@ -29,14 +33,16 @@ static uint8_t crc4_octet(uint8_t crc, uint8_t o)
 	return crc;
 }
 
-/* CRC-4 of one frame, bit 1 of TS0 counted as 0 (the C-bit positions: G.704 2.3.3.2) */
+/* CRC-4 of one frame, bit 1 of TS0 counted as 0 in the C-bit frames (G.704 2.3.3.2). */
 static uint8_t crc4_frame(uint8_t crc, const uint8_t *f, int c_bit_frame)
 {
 	crc = crc4_octet(crc, c_bit_frame ? (uint8_t)(f[0] & 0x7F) : f[0]);
-	for (int i = 1; i < E1_FRAME; i++)
+	for (int i = 1; i < E1_FRAME_OCTETS; i++)
 		crc = crc4_octet(crc, f[i]);
 	return crc;
 }
+
+/* ---------------------------------------------------------------- framer */
 
 cb_e1_tx_t *cb_e1_tx_new(void)
 {
@@ -66,9 +72,25 @@ void cb_e1_tx_set_ebits_zero(cb_e1_tx_t *t, int on)
 void cb_e1_tx_report_crc_errors(cb_e1_tx_t *t, int n)
 {
 	if (n > 0)
-		t->ebit_pending += n;
-	if (t->ebit_pending > 16)
-		t->ebit_pending = 16;
+		t->ebit_pending += n > E_BITS_MAX ? E_BITS_MAX : n;
+	if (t->ebit_pending > E_BITS_MAX)
+		t->ebit_pending = E_BITS_MAX;
+}
+
+/* Bit 1 of TS0 in multiframe position m (G.704 Table 5B). */
+static int tx_bit1(cb_e1_tx_t *t, int m)
+{
+	if (!(m & 1))                           /* C1..C4 of the previous sub-multiframe */
+		return (t->prev_crc >> (3 - (m % 8) / 2)) & 1;
+	if (m <= 11)
+		return (MFAS_PATTERN >> (5 - (m - 1) / 2)) & 1;
+	if (t->ebits_zero)                      /* Annex B */
+		return 0;
+	if (t->ebit_pending > 0) {              /* E = 0 reports an errored sub-multiframe */
+		t->ebit_pending--;
+		return 0;
+	}
+	return 1;
 }
 
 int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes)
@@ -76,26 +98,14 @@ int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes)
 	if (!t || !in || !out || nframes < 0)
 		return CB_LINE_EINVAL;
 	if (in != out)
-		memmove(out, in, (size_t)nframes * E1_FRAME);
+		memmove(out, in, (size_t)nframes * E1_FRAME_OCTETS);
 	for (int i = 0; i < nframes; i++, t->count++) {
-		uint8_t *f = out + i * E1_FRAME;
+		uint8_t *f = out + (size_t)i * E1_FRAME_OCTETS;
 		f[0] = (t->count & 1) ? (uint8_t)(TX_NFAS | (t->rai ? NFAS_A : 0)) : TX_FAS;
 		if (!t->crc4)
 			continue;
 		int m = (int)(t->count % 16);
-		int bit1;
-		if (!(m & 1))                     /* C1..C4 of the previous sub-multiframe */
-			bit1 = (t->prev_crc >> (3 - (m % 8) / 2)) & 1;
-		else if (m <= 11)
-			bit1 = (MFAS_PATTERN >> (5 - (m - 1) / 2)) & 1;
-		else if (t->ebits_zero)
-			bit1 = 0;
-		else if (t->ebit_pending > 0) {   /* E bit: 0 reports an errored sub-multiframe */
-			bit1 = 0;
-			t->ebit_pending--;
-		} else
-			bit1 = 1;
-		f[0] = (uint8_t)((f[0] & 0x7F) | (bit1 << 7));
+		f[0] = (uint8_t)((f[0] & 0x7F) | (tx_bit1(t, m) << 7));
 		t->crc = crc4_frame(t->crc, f, !(m & 1));
 		if (m % 8 == 7) {
 			t->prev_crc = t->crc;
@@ -105,10 +115,11 @@ int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes)
 	return nframes;
 }
 
+/* ---------------------------------------------------------------- deframer */
+
 cb_e1_rx_t *cb_e1_rx_new(void)
 {
-	cb_e1_rx_t *r = calloc(1, sizeof(*r));
-	return r;
+	return calloc(1, sizeof(cb_e1_rx_t));
 }
 
 void cb_e1_rx_free(cb_e1_rx_t *r)
@@ -116,63 +127,37 @@ void cb_e1_rx_free(cb_e1_rx_t *r)
 	free(r);
 }
 
-static uint8_t octet_at(const cb_e1_rx_t *r, size_t bit)
+/* End of the raw bits held: the first stream bit not yet received. */
+static uint64_t raw_end(const cb_e1_rx_t *r)
 {
-	size_t i = bit >> 3;
-	unsigned s = bit & 7;
+	return r->raw_base + 8u * r->raw_len;
+}
+
+/* The 8 stream bits starting at `bit` (all held), as an octet, first bit in the MSB. */
+static uint8_t octet_at(const cb_e1_rx_t *r, uint64_t bit)
+{
+	size_t i = (size_t)((bit - r->raw_base) >> 3);
+	unsigned s = (unsigned)(bit & 7);
 	if (!s)
-		return r->buf[i];
-	return (uint8_t)((r->buf[i] << s) | (r->buf[i + 1] >> (8 - s)));
+		return r->raw[i];
+	return (uint8_t)((r->raw[i] << s) | (r->raw[i + 1] >> (8 - s)));
 }
 
-/* Can a whole frame (plus the octet straddling its end) be read at this bit? */
-static int have_frame_at(const cb_e1_rx_t *r, size_t bit)
+/* Are the n bits from `bit` on all held? */
+static int have_bits(const cb_e1_rx_t *r, uint64_t bit, unsigned n)
 {
-	return (bit >> 3) + E1_FRAME + 1 <= r->nbytes;
+	return bit + n <= raw_end(r);
 }
 
-static void track_defects(cb_e1_rx_t *r, const uint8_t *raw, size_t n)
+static int is_fas(uint8_t ts0)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint8_t b = raw[i];
-		if (b == 0)
-			r->zero_run += 8;
-		else
-			r->zero_run = (uint32_t)__builtin_ctz(b);
-		r->period_zeros += 8u - (uint32_t)__builtin_popcount(b);
-		r->period_bits += 8;
-		if (r->period_bits >= AIS_PERIOD) {
-			if (r->period_zeros < 3) {
-				r->ok_periods = 0;
-				if (++r->ais_periods >= 2 && !r->ais && !r->aligned) {
-					r->ais = 1;
-					r->ctr.ais_events++;
-				}
-			} else {
-				r->ais_periods = 0;
-				if (++r->ok_periods >= 2)
-					r->ais = 0;
-			}
-			r->period_bits = r->period_zeros = 0;
-		}
-	}
-	int los = r->zero_run >= LOS_ZEROS;
-	if (los && !r->los)
-		r->ctr.los_events++;
-	r->los = los;
+	return (ts0 & FAS_MASK) == FAS_WORD;
 }
 
-static void push_frame(cb_e1_rx_t *r, size_t bit)
+/* Output frame time of an aligned frame starting at stream bit b: one frame time late. */
+static uint64_t out_time(uint64_t b)
 {
-	if (r->fifo_count == FIFO_FRAMES) {      /* overflow: the oldest frame is lost */
-		r->fifo_head = (r->fifo_head + 1) % FIFO_FRAMES;
-		r->fifo_count--;
-		r->ctr.slips++;
-	}
-	uint8_t *f = r->fifo[(r->fifo_head + r->fifo_count) % FIFO_FRAMES];
-	for (int i = 0; i < E1_FRAME; i++)
-		f[i] = octet_at(r, bit + 8u * (unsigned)i);
-	r->fifo_count++;
+	return b / E1_FRAME_BITS + 1;
 }
 
 static void lose_mf(cb_e1_rx_t *r)
@@ -182,14 +167,28 @@ static void lose_mf(cb_e1_rx_t *r)
 	r->last_mfas_at = 0;
 }
 
-/* One aligned frame through the CRC-4 multiframe logic. */
-static void crc4_frame_rx(cb_e1_rx_t *r, const uint8_t *f, int is_nfas)
+/* Give up alignment; the search restarts at stream bit `from`. */
+static void lose_alignment(cb_e1_rx_t *r, uint64_t from, uint64_t last_frame)
+{
+	r->state = E1_SEARCH;
+	r->pos = from;
+	r->rai = 0;
+	if (r->held >= E1_REF_FRAMES) {         /* a false alignment (lost within a few frames) says nothing */
+		r->have_ref = 1;
+		r->ref_start = last_frame;
+	}
+	lose_mf(r);
+}
+
+/* One aligned frame through the CRC-4 multiframe logic; returns 1 when the
+ * 915-of-1000 rule (G.706 4.3.2) calls for a new frame search. */
+static int crc4_frame_rx(cb_e1_rx_t *r, const uint8_t *f, int is_nfas)
 {
 	r->since_align++;
 	int bit1 = f[0] >> 7;
 	if (!r->mf_aligned) {
 		if (!is_nfas)
-			return;
+			return 0;
 		r->nfas_seen++;
 		r->mfas_hist = (uint8_t)(((r->mfas_hist << 1) | bit1) & 0x3F);
 		if (r->mfas_hist == MFAS_PATTERN && r->nfas_seen >= 6) {
@@ -202,15 +201,16 @@ static void crc4_frame_rx(cb_e1_rx_t *r, const uint8_t *f, int is_nfas)
 				r->cbits = 0;
 				r->crc = 0;
 				r->have_prev = -1;      /* the sub-multiframe in progress is only partly seen */
-				return;
+				return 0;
 			}
 			r->last_mfas_at = r->since_align;
 		}
 		if (r->since_align >= ANNEX_B_FRAMES)
 			r->far_no_crc4 = 1;
-		return;
+		return 0;
 	}
 	int m = r->mfi;
+	int research = 0;
 	r->mfi = (r->mfi + 1) % 16;
 	if (!(m & 1)) {
 		r->cbits = (uint8_t)((r->cbits << 1) | bit1);
@@ -223,11 +223,7 @@ static void crc4_frame_rx(cb_e1_rx_t *r, const uint8_t *f, int is_nfas)
 				r->window_errors++;
 			}
 			if (r->window_blocks >= CRC_WINDOW) {
-				if (r->window_errors >= CRC_WINDOW_BAD) {   /* G.706 4.3.2: false alignment */
-					r->aligned = 0;
-					r->pos += 1;            /* search again from just after it */
-					lose_mf(r);
-				}
+				research = r->window_errors >= CRC_WINDOW_BAD;
 				r->window_blocks = r->window_errors = 0;
 			}
 		}
@@ -244,123 +240,248 @@ static void crc4_frame_rx(cb_e1_rx_t *r, const uint8_t *f, int is_nfas)
 		r->crc = 0;
 		r->cbits = 0;
 	}
+	return research;
 }
 
-static void follow(cb_e1_rx_t *r)
+/* Put the aligned frame starting at stream bit b into the output FIFO. */
+static uint8_t *push_frame(cb_e1_rx_t *r, uint64_t b)
 {
-	while (r->aligned && have_frame_at(r, r->pos)) {
-		uint8_t ts0 = octet_at(r, r->pos);
-		if (!r->nfas_next) {
-			if ((ts0 & FAS_MASK) != FAS_WORD) {
-				r->ctr.fas_errors++;
-				if (++r->bad_fas >= LOF_BAD_FAS) {   /* G.706 4.1.1 */
-					r->aligned = 0;
-					r->rai = 0;
-					r->pos += 1;                  /* search again from here */
-					return;
-				}
-			} else {
-				r->bad_fas = 0;
+	uint64_t t = out_time(b);
+	int k = (int)(t % E1_OUT_RING);
+	if (t < r->frame_time) {                /* its output time has passed (cannot happen: see e1.h) */
+		r->ctr.slips++;
+		return NULL;
+	}
+	if (r->fifo_tag[k] == t + 1)            /* overflow: two frames for one output time */
+		r->ctr.slips++;
+	uint8_t *f = r->fifo[k];
+	for (int i = 0; i < E1_FRAME_OCTETS; i++)
+		f[i] = octet_at(r, b + 8u * (unsigned)i);
+	r->fifo_tag[k] = t + 1;
+	return f;
+}
+
+/* Alignment gained: the first aligned frame starts at stream bit b. */
+static void gain_alignment(cb_e1_rx_t *r, uint64_t b)
+{
+	if (r->have_ref && b > r->ref_start) {
+		/* the frame of the last alignment's frame clock nearest to b */
+		uint64_t k = (b - r->ref_start + E1_FRAME_BITS / 2) / E1_FRAME_BITS;
+		if (out_time(b) != out_time(r->ref_start + k * E1_FRAME_BITS))
+			r->ctr.slips++;                 /* a frame lost or repeated against the far end */
+	}
+	if (r->ever_aligned)
+		r->ctr.realignments++;
+	r->ever_aligned = 1;
+	r->state = E1_ALIGNED;
+	r->held = 0;
+	r->pos = b;
+	r->nfas_next = 0;
+	r->bad_fas = 0;
+	r->ais = 0;                             /* G.775: a FAS found clears AIS */
+	r->ais_periods = 0;
+	lose_mf(r);
+	r->since_align = 0;
+	r->nfas_seen = 0;
+}
+
+/* One aligned frame at r->pos (all held). */
+static void follow_frame(cb_e1_rx_t *r)
+{
+	uint64_t b = r->pos;
+	uint8_t ts0 = octet_at(r, b);
+	if (!r->nfas_next) {
+		if (!is_fas(ts0)) {
+			r->ctr.fas_errors++;
+			if (++r->bad_fas >= LOF_BAD_FAS) {      /* G.706 4.1.1 */
+				lose_alignment(r, b + 1, b);
+				return;
 			}
 		} else {
-			if (!(ts0 & NFAS_BIT2))
-				r->ctr.nfas_errors++;
-			r->rai = (ts0 & NFAS_A) ? 1 : 0;
+			r->bad_fas = 0;
 		}
-		push_frame(r, r->pos);
-		if (r->crc4)
-			crc4_frame_rx(r, r->fifo[(r->fifo_head + r->fifo_count - 1) % FIFO_FRAMES], r->nfas_next);
-		if (!r->aligned)
-			return;                       /* the CRC-4 915/1000 rule forced a new search */
-		r->ctr.frames++;
-		r->nfas_next ^= 1;
-		r->pos += E1_FRAME_BITS;
+	} else {
+		if (!(ts0 & NFAS_BIT2))
+			r->ctr.nfas_errors++;
+		r->rai = (ts0 & NFAS_A) ? 1 : 0;
+	}
+	uint8_t *f = push_frame(r, b);
+	r->ctr.frames++;
+	r->held++;
+	if (r->crc4 && f && crc4_frame_rx(r, f, r->nfas_next)) {
+		lose_alignment(r, b + 1, b);            /* G.706 4.3.2: search again just after it */
+		return;
+	}
+	r->nfas_next ^= 1;
+	r->pos = b + E1_FRAME_BITS;
+}
+
+/* Run the alignment machine as far as the held bits go. */
+static void align(cb_e1_rx_t *r)
+{
+	for (;;) {
+		switch (r->state) {
+		case E1_SEARCH:
+			if (!have_bits(r, r->pos, 8))
+				return;
+			if (is_fas(octet_at(r, r->pos)))
+				r->state = E1_CONFIRM;
+			else
+				r->pos++;
+			break;
+		case E1_CONFIRM:
+			/* G.706 4.1.2: FAS in n (at pos), NFAS bit 2 = 1 in n+1, FAS in n+2 */
+			if (!have_bits(r, r->pos + 2 * E1_FRAME_BITS, 8))
+				return;
+			if ((octet_at(r, r->pos + E1_FRAME_BITS) & NFAS_BIT2) &&
+			    is_fas(octet_at(r, r->pos + 2 * E1_FRAME_BITS))) {
+				gain_alignment(r, r->pos + 2 * E1_FRAME_BITS);
+			} else {
+				/* new search in frame n+2, from the bit after the rejected phase */
+				r->pos += 2 * E1_FRAME_BITS + 1;
+				r->state = E1_SEARCH;
+			}
+			break;
+		default:
+			if (!have_bits(r, r->pos, E1_FRAME_BITS))
+				return;
+			follow_frame(r);
+			break;
+		}
 	}
 }
 
-static void hunt(cb_e1_rx_t *r)
+/* G.775 AIS: one 512-bit period ended with `zeros` zeros in it. */
+static void ais_period(cb_e1_rx_t *r, uint32_t zeros)
 {
-	/* G.706 4.1.2: FAS in n, NFAS (bit 2 = 1) in n+1, FAS in n+2 */
-	while (!r->aligned && have_frame_at(r, r->pos + 2 * E1_FRAME_BITS)) {
-		size_t p = r->pos;
-		if ((octet_at(r, p) & FAS_MASK) == FAS_WORD &&
-		    (octet_at(r, p + E1_FRAME_BITS) & NFAS_BIT2) &&
-		    (octet_at(r, p + 2 * E1_FRAME_BITS) & FAS_MASK) == FAS_WORD) {
-			r->aligned = 1;
-			if (r->ever_aligned)
-				r->ctr.realignments++;
-			r->ever_aligned = 1;
-			r->pos = p + 2 * E1_FRAME_BITS;
-			r->nfas_next = 0;
-			lose_mf(r);
-			r->since_align = 0;
-			r->nfas_seen = 0;
-			r->bad_fas = 0;
-			r->ais = 0;
-			return;
+	if (zeros <= AIS_MAX_ZEROS) {
+		r->ok_periods = 0;
+		r->ais_periods++;
+		if (r->ais_periods >= 2 && !r->ais && r->state != E1_ALIGNED && !r->los) {
+			r->ais = 1;
+			r->ctr.ais_events++;
+			r->have_ref = 0;                /* the far end's phase is gone */
 		}
-		r->pos++;
+	} else {
+		r->ais_periods = 0;
+		if (++r->ok_periods >= 2)
+			r->ais = 0;
 	}
+}
+
+static void set_los(cb_e1_rx_t *r, int los)
+{
+	if (los && !r->los) {
+		r->ctr.los_events++;
+		if (r->state == E1_ALIGNED)
+			lose_alignment(r, r->pos, r->pos);
+		r->have_ref = 0;
+		r->ais = 0;
+	}
+	r->los = los;
+}
+
+/* Zeros after the last one of a nonzero octet. */
+static uint32_t trailing_zeros(uint8_t o)
+{
+	uint32_t n = 0;
+	while (!(o & 1)) {
+		o >>= 1;
+		n++;
+	}
+	return n;
+}
+
+/* Zeros before the first one of a nonzero octet. */
+static uint32_t leading_zeros(uint8_t o)
+{
+	uint32_t n = 0;
+	while (!(o & 0x80)) {
+		o = (uint8_t)(o << 1);
+		n++;
+	}
+	return n;
+}
+
+/* Zero bits of an octet. */
+static uint32_t zero_bits(uint8_t o)
+{
+	static const uint8_t nibble_zeros[16] = { 4, 3, 3, 2, 3, 2, 2, 1, 3, 2, 2, 1, 2, 1, 1, 0 };
+	return (uint32_t)nibble_zeros[o >> 4] + nibble_zeros[o & 0x0F];
+}
+
+/* Drop the held octets the machine no longer needs, then append one frame time. */
+static void take_frame_time(cb_e1_rx_t *r, const uint8_t *raw)
+{
+	size_t drop = (size_t)((r->pos - r->raw_base) >> 3);
+	if (drop > r->raw_len)
+		drop = r->raw_len;
+	memmove(r->raw, r->raw + drop, r->raw_len - drop);
+	r->raw_len -= drop;
+	r->raw_base += 8u * drop;
+	if (r->raw_len + E1_FRAME_OCTETS > E1_RAW_KEEP) {
+		/* the machine always consumes to within 66 octets of the end; be safe anyway */
+		r->raw_base += 8u * r->raw_len;
+		r->raw_len = 0;
+		if (r->state == E1_ALIGNED)
+			lose_alignment(r, r->raw_base, r->pos);
+		r->state = E1_SEARCH;
+		r->pos = r->raw_base;
+	}
+	memcpy(r->raw + r->raw_len, raw, E1_FRAME_OCTETS);
+	r->raw_len += E1_FRAME_OCTETS;
+	r->raw[r->raw_len] = 0;
 }
 
 int cb_e1_rx_deframe(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nframes)
 {
-	if (!r || !raw || !out || nframes < 0 || nframes > FIFO_FRAMES / 4)
+	if (!r || !raw || !out || nframes < 0)
 		return CB_LINE_EINVAL;
-	size_t n = (size_t)nframes * E1_FRAME;
-	/* drop what has been consumed, then append */
-	size_t drop = r->pos >> 3;
-	if (drop > r->nbytes)
-		drop = r->nbytes;
-	memmove(r->buf, r->buf + drop, r->nbytes - drop);
-	r->nbytes -= drop;
-	r->pos -= drop * 8;
-	if (r->nbytes + n > RX_BUF) {          /* cannot happen unless n is huge: start afresh */
-		r->nbytes = 0;
-		r->pos = 0;
-		r->aligned = 0;
-	}
-	memcpy(r->buf + r->nbytes, raw, n);
-	r->nbytes += n;
-	r->buf[r->nbytes] = 0;
-	track_defects(r, raw, n);
-	if (r->los) {
-		/* nothing to align to: throw the zeros away */
-		r->aligned = 0;
-		r->pos = r->nbytes * 8;
-	}
-	for (int round = 0; round < 4; round++) {
-		if (r->aligned)
-			follow(r);
-		if (!r->aligned)
-			hunt(r);
-		if (r->aligned && !have_frame_at(r, r->pos))
-			break;
-	}
-	/* hand out exactly nframes frames, with SLACK frames in reserve once started */
-	enum { SLACK = 2 };
-	int out_i = 0;
-	if (!r->primed && r->fifo_count >= nframes + SLACK)
-		r->primed = 1;
-	if (r->primed) {
-		if (r->fifo_count >= nframes) {
-			for (; out_i < nframes; out_i++) {
-				memcpy(out + (size_t)out_i * E1_FRAME, r->fifo[r->fifo_head], E1_FRAME);
-				r->fifo_head = (r->fifo_head + 1) % FIFO_FRAMES;
-				r->fifo_count--;
+	size_t n = (size_t)nframes * E1_FRAME_OCTETS;
+	int any_one = 0;
+	for (size_t i = 0; i < n && !any_one; i++)
+		any_one = raw[i] != 0;
+	if (nframes && !any_one)
+		set_los(r, 1);                          /* a whole call without pulses */
+	for (int j = 0; j < nframes; j++, r->frame_time++) {
+		const uint8_t *x = raw + (size_t)j * E1_FRAME_OCTETS;
+		take_frame_time(r, x);
+		/* 1. defects on the new bits; LOS: raised by 2048 zeros (or a call without
+		 * ones, above), cleared by a one */
+		for (int i = 0; i < E1_FRAME_OCTETS; i++) {
+			uint8_t o = x[i];
+			if (o) {
+				if (r->zero_run + 7 >= LOS_ZEROS && r->zero_run + leading_zeros(o) >= LOS_ZEROS)
+					set_los(r, 1);  /* a run of 2048 ended inside this octet */
+				set_los(r, 0);          /* pulses are back */
+				r->zero_run = trailing_zeros(o);
+			} else if (r->zero_run < LOS_ZEROS) {
+				r->zero_run += 8;
+				if (r->zero_run >= LOS_ZEROS)
+					set_los(r, 1);
 			}
-		} else {
-			r->primed = 0;                    /* the stream came up short */
-			if (r->aligned)
-				r->ctr.slips++;
+			r->period_zeros += zero_bits(o);
 		}
-	}
-	if (out_i < nframes)
-		memset(out + (size_t)out_i * E1_FRAME, 0xFF, (size_t)(nframes - out_i) * E1_FRAME);
-	while (r->fifo_count > 3 * nframes + SLACK) {   /* too far behind: drop the oldest */
-		r->fifo_head = (r->fifo_head + 1) % FIFO_FRAMES;
-		r->fifo_count--;
-		r->ctr.slips++;
+		/* 2. alignment */
+		if (!r->los) {
+			align(r);
+		} else {                                /* nothing to align to: drop the zeros */
+			r->state = E1_SEARCH;
+			r->pos = raw_end(r);
+		}
+		if (r->frame_time % AIS_PERIOD_FRAMES == AIS_PERIOD_FRAMES - 1) {
+			ais_period(r, r->period_zeros);
+			r->period_zeros = 0;
+		}
+		/* 3. the output frame of this frame time */
+		uint8_t *o = out + (size_t)j * E1_FRAME_OCTETS;
+		int k = (int)(r->frame_time % E1_OUT_RING);
+		if (r->fifo_tag[k] == r->frame_time + 1) {
+			memcpy(o, r->fifo[k], E1_FRAME_OCTETS);
+			r->fifo_tag[k] = 0;
+		} else {
+			memset(o, 0xFF, E1_FRAME_OCTETS);
+		}
 	}
 	return nframes;
 }
@@ -380,13 +501,14 @@ int cb_e1_rx_take_crc_errors(cb_e1_rx_t *r)
 
 void cb_e1_rx_status(const cb_e1_rx_t *r, cb_e1_status_t *st)
 {
-	st->lomf = r->crc4 && r->aligned && !r->mf_aligned;
+	int aligned = r->state == E1_ALIGNED;
+	st->lomf = r->crc4 && aligned && !r->mf_aligned;
 	st->far_no_crc4 = r->crc4 && r->far_no_crc4;
 	st->los = r->los;
 	st->ais = r->ais && !r->los;
-	st->aligned = r->aligned;
-	st->lof = !r->aligned && !r->los;
-	st->rai = r->aligned ? r->rai : 0;
+	st->aligned = aligned;
+	st->lof = !aligned && !r->los;
+	st->rai = aligned ? r->rai : 0;
 }
 
 void cb_e1_rx_counters(const cb_e1_rx_t *r, cb_e1_counters_t *c)
@@ -399,43 +521,20 @@ void cb_e1_rx_reset_counters(cb_e1_rx_t *r)
 	memset(&r->ctr, 0, sizeof(r->ctr));
 }
 
-const char *cb_line_strerror(int code)
-{
-	switch (code) {
-	case CB_LINE_OK: return "success";
-	case CB_LINE_EINVAL: return "invalid argument";
-	case CB_LINE_ENOMEM: return "out of memory";
-	case CB_LINE_EFULL: return "queue or output full";
-	default: return "unknown error";
-	}
-}
-
-void cb_tdm_deinterleave(const uint8_t *frames, uint8_t *chans, int n)
-{
-	for (int f = 0; f < n; f++)
-		for (int ts = 0; ts < E1_FRAME; ts++)
-			chans[ts * n + f] = frames[f * E1_FRAME + ts];
-}
-
-void cb_tdm_interleave(const uint8_t *chans, uint8_t *frames, int n)
-{
-	for (int f = 0; f < n; f++)
-		for (int ts = 0; ts < E1_FRAME; ts++)
-			frames[f * E1_FRAME + ts] = chans[ts * n + f];
-}
+/* ---------------------------------------------------------------- payload */
 
 void cb_e1_payload_insert(uint8_t *frames, const uint8_t *payload, int n)
 {
 	for (int f = 0; f < n; f++, payload += 30) {
-		memcpy(frames + f * E1_FRAME + 1, payload, 15);
-		memcpy(frames + f * E1_FRAME + 17, payload + 15, 15);
+		memcpy(frames + (size_t)f * E1_FRAME_OCTETS + 1, payload, 15);
+		memcpy(frames + (size_t)f * E1_FRAME_OCTETS + 17, payload + 15, 15);
 	}
 }
 
 void cb_e1_payload_extract(const uint8_t *frames, uint8_t *payload, int n)
 {
 	for (int f = 0; f < n; f++, payload += 30) {
-		memcpy(payload, frames + f * E1_FRAME + 1, 15);
-		memcpy(payload + 15, frames + f * E1_FRAME + 17, 15);
+		memcpy(payload, frames + (size_t)f * E1_FRAME_OCTETS + 1, 15);
+		memcpy(payload + 15, frames + (size_t)f * E1_FRAME_OCTETS + 17, 15);
 	}
 }

@@ -1,114 +1,107 @@
-/* DTMF receiver bank (Goertzel) and tone generator bank. See callbox/dsp.h. */
+/* DTMF receiver bank. The method and the figures it meets are in callbox/dtmf.h. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "private/dtmf.h"
 
-static const float dtmf_freq[8] = {697, 770, 852, 941, 1209, 1336, 1477, 1633};
+static const double dtmf_freq[DTMF_TONES] = {697, 770, 852, 941, 1209, 1336, 1477, 1633}; /* Q.23 */
 static const char dtmf_keys[4][4] = {
 	{'1', '2', '3', 'A'}, {'4', '5', '6', 'B'}, {'7', '8', '9', 'C'}, {'*', '0', '#', 'D'}};
 
-#define REF_PEAK_0DBM0 22865.0   /* A-law: full-scale sine is +3.14 dBm0 */
-#define MIN_LEVEL_DBM0 -42.0     /* weakest tone accepted */
-#define TWIST_NORMAL_DB 9.5      /* 8 dB required + measurement margin */
-#define TWIST_REVERSE_DB 5.5     /* 4 dB required + measurement margin */
-#define REL_PEAK_DB 6.0          /* a tone beats the others of its group by this */
-#define MIN_PAIR_SHARE 0.5f      /* the two tones carry this share of the block energy */
-#define MIN_HALF_BALANCE 0.7f    /* both halves of a block carry the tone: a block only partly
-                                  * covered (a tone's start or end) is no candidate, so two
-                                  * candidates need >= 102 + 92 samples: 23 ms is too short */
-#define OFF_ENERGY 0.1f          /* a block under this share of the accepted energy is a pause */
-#define SIDE_BIN 0.05            /* frequency check: bins at +-5 % of each DTMF frequency */
-#define SIDE_MARGIN 1.0f         /* over 204 samples the nominal bin must beat both side bins:
-                                  * true for a tone within about +-2.5 % (Q.24: operate at
-                                  * 1.5 %, not at 3.5 %) */
-#define MAX_MISSES 4             /* release even without a pause after this many bad blocks */
+#define PI 3.14159265358979323846
+#define MAX_CHANNELS 65536
+#define MIN_TONE_DBM0 -42.0     /* weakest tone of a candidate block */
+/* A block is a candidate under loose limits (its measures carry the loss of a tone up to
+ * 1.5 % off its bin, and leakage from the other tone); the two blocks that accept a digit
+ * pass strict ones, measured with that loss taken back out. */
+#define CAND_TWIST_NORMAL_DB 14.0   /* high - low down to -14 dB */
+#define CAND_TWIST_REVERSE_DB 8.0   /* ... up to +8 dB */
+#define CAND_REL_PEAK_DB 4.0    /* each tone beats the other bins of its group by this */
+#define CAND_PAIR_SHARE 0.5     /* the two tones carry this share of the block's energy */
+#define TWIST_NORMAL_DB 10.5    /* accepted: 8 dB normal twist must pass */
+#define TWIST_REVERSE_DB 6.0    /* accepted: 4 dB reverse twist must pass */
+#define PAIR_SHARE 0.75         /* accepted: the tones' share of the energy of both blocks */
+#define FREQ_TOL 0.020          /* accept within 2 %: operate at 1.5 % (1.8 % passes), reject at 3.5 % */
+#define PAIR_BALANCE 0.75f      /* strict checks run on two blocks of about equal strength:
+                                 * both (nearly) full, as the frequency measure needs */
+#define MIN_COVER 2.45f         /* duration in blocks: 31 ms, between 23 and 40 ms */
+#define ABSENT_AMP 0.2f         /* a held tone this far down (-14 dB) is gone from the block */
+#define RELEASE_BLOCKS 2        /* consecutive such blocks end the digit */
 
-cb_dtmf_rx_bank_t *cb_dtmf_rx_bank_new(int nchan)
+static float db_ratio(double db)
 {
-	if (nchan < 1 || nchan > 65536)
-		return NULL;
-	cb_dtmf_rx_bank_t *b = calloc(1, sizeof(*b));
+	return (float)pow(10.0, db / 10.0);
+}
+
+int cb_dtmf_bank_new(cb_dtmf_bank_t **bank, int nchan)
+{
+	if (!bank || nchan < 1 || nchan > MAX_CHANNELS)
+		return CB_EINVAL;
+	cb_dtmf_bank_t *b = calloc(1, sizeof(*b));
 	if (!b)
-		return NULL;
+		return CB_ENOMEM;
 	b->ch = calloc((size_t)nchan, sizeof(*b->ch));
 	if (!b->ch) {
 		free(b);
-		return NULL;
+		return CB_ENOMEM;
 	}
 	b->nchan = nchan;
-	for (int i = 0; i < NBINS; i++) {
-		double scale = i < 8 ? 1.0 : i < 16 ? 1.0 - SIDE_BIN : 1.0 + SIDE_BIN;
-		double w = 2.0 * M_PI * dtmf_freq[i % 8] * scale / 8000.0;
+	for (int i = 0; i < DTMF_TONES; i++) {
+		double w = 2.0 * PI * dtmf_freq[i] / CB_DSP_RATE;
 		b->coef[i] = (float)(2.0 * cos(w));
-		b->cw[i] = (float)cos(w);
-		b->sw[i] = (float)sin(w);
-		b->cwn[i] = (float)cos(w * DTMF_BLOCK);
-		b->swn[i] = (float)sin(w * DTMF_BLOCK);
+		b->cos_w[i] = (float)cos(w);
+		b->sin_w[i] = (float)sin(w);
+		b->cos_half[i] = (float)cos(w * DTMF_HALF);
+		b->sin_half[i] = (float)sin(w * DTMF_HALF);
+		b->cos_block[i] = (float)cos(w * DTMF_BLOCK);
+		b->sin_block[i] = (float)sin(w * DTMF_BLOCK);
 	}
-	/* Goertzel power of a sine of peak A over N samples is (A N / 2)^2 */
-	double a = REF_PEAK_0DBM0 * pow(10.0, MIN_LEVEL_DBM0 / 20.0);
-	b->min_power = (float)((a * DTMF_BLOCK / 2) * (a * DTMF_BLOCK / 2));
-	return b;
-}
-
-void cb_dtmf_rx_bank_free(cb_dtmf_rx_bank_t *b)
-{
-	if (b) {
-		free(b->ch);
-		free(b);
-	}
-}
-
-int cb_dtmf_rx_reset(cb_dtmf_rx_bank_t *b, int chan)
-{
-	if (!b || chan < 0 || chan >= b->nchan)
-		return CB_DSP_EINVAL;
-	memset(&b->ch[chan], 0, sizeof(b->ch[chan]));
-	return CB_DSP_OK;
-}
-
-static float goertzel_power(float s1, float s2, float coef)
-{
-	return s1 * s1 + s2 * s2 - coef * s1 * s2;
-}
-
-/* Power over the last two blocks (204 samples) of bin i: the earlier block's complex result
- * plus the current one's, rotated by one block's phase advance. With A = s1 - e^{-jw} s2,
- * a block's DFT is e^{-jw(N-1)} A, so |X_204|^2 = |A_prev + e^{-jwN} A_cur|^2. */
-static float two_block_power(const cb_dtmf_rx_bank_t *b, const cb_dtmf_chan_t *c, int i)
-{
-	float are = c->s1[i] - b->cw[i] * c->s2[i], aim = b->sw[i] * c->s2[i];
-	float re = c->pre[i] + b->cwn[i] * are + b->swn[i] * aim;
-	float im = c->pim[i] + b->cwn[i] * aim - b->swn[i] * are;
-	return re * re + im * im;
-}
-
-/* Both tones of the digit sit within about +-2.5 % of nominal (checked over 204 samples:
- * four times the resolution of one block, and the other tone's leakage is negligible). */
-static int frequencies_ok(const cb_dtmf_rx_bank_t *b, const cb_dtmf_chan_t *c, char d)
-{
-	for (int r = 0; r < 4; r++)
-		for (int k = 0; k < 4; k++)
-			if (dtmf_keys[r][k] == d) {
-				int tones[2] = {r, 4 + k};
-				for (int t = 0; t < 2; t++) {
-					float mid = two_block_power(b, c, tones[t]);
-					if (two_block_power(b, c, 8 + tones[t]) > SIDE_MARGIN * mid ||
-					    two_block_power(b, c, 16 + tones[t]) > SIDE_MARGIN * mid)
-						return 0;
-				}
-				return 1;
-			}
+	/* a sine of peak A over N samples gives a Goertzel power of (A N / 2)^2 */
+	double a = CB_DSP_PEAK_0DBM0 * pow(10.0, MIN_TONE_DBM0 / 20.0) * DTMF_BLOCK / 2.0;
+	b->min_power = (float)(a * a);
+	b->cand_normal = db_ratio(-CAND_TWIST_NORMAL_DB);
+	b->cand_reverse = db_ratio(CAND_TWIST_REVERSE_DB);
+	b->cand_rel_peak = db_ratio(CAND_REL_PEAK_DB);
+	for (int ch = 0; ch < nchan; ch++)
+		cb_dtmf_reset(b, ch);
+	*bank = b;
 	return 0;
 }
 
-/* Decide what one finished block holds: a digit or 0. */
-static char classify(const cb_dtmf_rx_bank_t *b, const cb_dtmf_chan_t *c)
+void cb_dtmf_bank_free(cb_dtmf_bank_t *bank)
 {
-	float p[8];
-	for (int i = 0; i < 8; i++)
-		p[i] = goertzel_power(c->s1[i], c->s2[i], b->coef[i]);
+	if (bank) {
+		free(bank->ch);
+		free(bank);
+	}
+}
+
+int cb_dtmf_reset(cb_dtmf_bank_t *bank, int chan)
+{
+	if (!bank)
+		return CB_EINVAL;
+	if (chan < 0 || chan >= bank->nchan)
+		return CB_ECHAN;
+	cb_dtmf_chan_t *c = &bank->ch[chan];
+	memset(c, 0, sizeof(*c));
+	c->run_row = c->run_col = -1;
+	c->held_row = c->held_col = -1;
+	return 0;
+}
+
+int cb_dtmf_max_events(const cb_dtmf_bank_t *bank, int nsamples)
+{
+	if (!bank || nsamples < 0 || nsamples > INT32_MAX / 2)
+		return CB_EINVAL;
+	/* a channel accepts at most one digit per finished block */
+	long long n = (long long)bank->nchan * (nsamples / DTMF_BLOCK + 1);
+	return n > INT32_MAX ? CB_EINVAL : (int)n;
+}
+
+/* The digit a finished block is a candidate for: sets *row, *col (col 4..7) and returns 1,
+ * or returns 0. */
+static int classify(const cb_dtmf_bank_t *b, const float *p, float energy, int *row, int *col)
+{
 	int r = 0, k = 4;
 	for (int i = 1; i < 4; i++) {
 		if (p[i] > p[r])
@@ -118,297 +111,230 @@ static char classify(const cb_dtmf_rx_bank_t *b, const cb_dtmf_chan_t *c)
 	}
 	if (p[r] < b->min_power || p[k] < b->min_power)
 		return 0;
-	/* twist = high - low: normal (low stronger) to -TWIST_NORMAL, reverse to +TWIST_REVERSE */
-	float twist = 10.0f * log10f(p[k] / p[r]);
-	if (twist < -TWIST_NORMAL_DB || twist > TWIST_REVERSE_DB)
+	/* twist = high - low in dB */
+	if (p[k] < p[r] * b->cand_normal || p[k] > p[r] * b->cand_reverse)
 		return 0;
-	float rel = powf(10.0f, REL_PEAK_DB / 10.0f);
 	for (int i = 0; i < 4; i++) {
-		if (i != r && p[i] * rel > p[r])
+		if (i != r && p[i] * b->cand_rel_peak > p[r])
 			return 0;
-		if (4 + i != k && p[4 + i] * rel > p[k])
+		if (4 + i != k && p[4 + i] * b->cand_rel_peak > p[k])
 			return 0;
 	}
-	/* tone energy estimate 2|X|^2/N against the block's energy */
-	float pair = 2.0f * (p[r] + p[k]) / DTMF_BLOCK;
-	if (pair < MIN_PAIR_SHARE * c->energy)
+	/* a tone's energy over the block is 2 |X|^2 / N */
+	if (2.0f * (p[r] + p[k]) / DTMF_BLOCK < (float)CAND_PAIR_SHARE * energy)
 		return 0;
-	float h1 = c->energy_half, h2 = c->energy - c->energy_half;
-	if (h1 < MIN_HALF_BALANCE * h2 || h2 < MIN_HALF_BALANCE * h1)
-		return 0;
-	return dtmf_keys[r][k - 4];
-}
-
-int cb_dtmf_rx(cb_dtmf_rx_bank_t *b, const int16_t *in, int nsamp, cb_dtmf_event_t *ev, int max_ev)
-{
-	if (!b || !in || nsamp < 0 || (max_ev > 0 && !ev))
-		return CB_DSP_EINVAL;
-	int nev = 0;
-	for (int ch = 0; ch < b->nchan; ch++) {
-		cb_dtmf_chan_t *c = &b->ch[ch];
-		const int16_t *x = in + (size_t)ch * (size_t)nsamp;
-		for (int n = 0; n < nsamp; n++) {
-			float v = (float)x[n];
-			c->energy += v * v;
-			if (c->pos == DTMF_BLOCK / 2 - 1)
-				c->energy_half = c->energy;
-			for (int i = 0; i < NBINS; i++) {
-				float s0 = v + b->coef[i] * c->s1[i] - c->s2[i];
-				c->s2[i] = c->s1[i];
-				c->s1[i] = s0;
-			}
-			if (++c->pos < DTMF_BLOCK)
-				continue;
-			char d = classify(b, c);
-			if (c->held) {
-				/* a break of 10 ms leaves tone in every block it touches; a 40 ms
-				 * pause holds at least two silent blocks */
-				if (d == c->held) {
-					c->misses = 0;
-					c->off_seen = 0;
-				} else {
-					c->misses++;
-					if (c->energy < OFF_ENERGY * c->held_energy)
-						c->off_seen = 1;
-					if ((c->misses >= 2 && c->off_seen) || c->misses >= MAX_MISSES) {
-						c->held = 0;
-						c->misses = 0;
-						c->off_seen = 0;
-					}
-				}
-			} else if (d && d == c->candidate && frequencies_ok(b, c, d)) {
-				c->held = d;
-				c->held_energy = c->energy;
-				c->misses = 0;
-				c->off_seen = 0;
-				if (nev < max_ev) {
-					ev[nev].chan = ch;
-					ev[nev].digit = d;
-					ev[nev].offset = n;
-					nev++;
-				} else {
-					return CB_DSP_EFULL;
-				}
-			}
-			c->candidate = d;
-			for (int i = 0; i < NBINS; i++) {
-				c->pre[i] = c->s1[i] - b->cw[i] * c->s2[i];
-				c->pim[i] = b->sw[i] * c->s2[i];
-			}
-			memset(c->s1, 0, sizeof(c->s1));
-			memset(c->s2, 0, sizeof(c->s2));
-			c->energy = 0.0f;
-			c->energy_half = 0.0f;
-			c->pos = 0;
-		}
-	}
-	return nev;
-}
-
-/* -- generator ------------------------------------------------------------- */
-
-cb_tone_bank_t *cb_tone_bank_new(int nchan)
-{
-	if (nchan < 1 || nchan > 65536)
-		return NULL;
-	cb_tone_bank_t *b = calloc(1, sizeof(*b));
-	if (!b)
-		return NULL;
-	b->ch = calloc((size_t)nchan, sizeof(*b->ch));
-	if (!b->ch) {
-		free(b);
-		return NULL;
-	}
-	b->nchan = nchan;
-	for (int i = 0; i < 1024; i++)
-		b->sine[i] = (int16_t)lrint(32767.0 * sin(2.0 * M_PI * i / 1024.0));
-	return b;
-}
-
-void cb_tone_bank_free(cb_tone_bank_t *b)
-{
-	if (b) {
-		free(b->ch);
-		free(b);
-	}
-}
-
-static uint32_t phase_inc(double f)
-{
-	return (uint32_t)llround(f / 8000.0 * 4294967296.0);
-}
-
-static int level_amp(double dbm0)
-{
-	double a = REF_PEAK_0DBM0 * pow(10.0, dbm0 / 20.0);
-	return a > 32767.0 ? 32767 : (int)lrint(a);
-}
-
-static int dtmf_index(char d, int *row, int *col)
-{
-	for (int r = 0; r < 4; r++)
-		for (int k = 0; k < 4; k++)
-			if (dtmf_keys[r][k] == d) {
-				*row = r;
-				*col = k;
-				return 0;
-			}
-	return -1;
-}
-
-int cb_tone_dtmf(cb_tone_bank_t *b, int chan, const char *digits, int on_ms, int off_ms,
-		 double level_dbm0, double twist_db)
-{
-	if (!b || chan < 0 || chan >= b->nchan || !digits || on_ms < 1 || off_ms < 0 ||
-	    level_dbm0 > 3.0 || level_dbm0 < -60.0)
-		return CB_DSP_EINVAL;
-	cb_tone_chan_t *c = &b->ch[chan];
-	size_t n = strlen(digits);
-	int r, k;
-	for (size_t i = 0; i < n; i++)
-		if (dtmf_index(digits[i], &r, &k) < 0)
-			return CB_DSP_EINVAL;
-	if (c->mode != 1) {
-		memset(c, 0, sizeof(*c));
-		c->mode = 1;
-	}
-	if ((size_t)(c->ndigits - c->idigit) + n > TONE_QUEUE)
-		return CB_DSP_EFULL;
-	if (c->idigit > 0) {       /* compact the queue */
-		memmove(c->digits, c->digits + c->idigit, (size_t)(c->ndigits - c->idigit));
-		c->ndigits -= c->idigit;
-		c->idigit = 0;
-	}
-	memcpy(c->digits + c->ndigits, digits, n);
-	c->ndigits += (int)n;
-	c->on = on_ms * 8;
-	c->off = off_ms * 8;
-	c->level = level_dbm0;
-	c->twist = twist_db;
-	return CB_DSP_OK;
-}
-
-int cb_tone_play(cb_tone_bank_t *b, int chan, double f1, double f2, double level_dbm0,
-		 const int *cadence_ms, int ncad, int repeat)
-{
-	if (!b || chan < 0 || chan >= b->nchan || f1 <= 0 || f1 >= 4000 || f2 < 0 || f2 >= 4000 ||
-	    ncad < 0 || ncad > TONE_CAD || (ncad && !cadence_ms) || level_dbm0 > 3.0)
-		return CB_DSP_EINVAL;
-	cb_tone_chan_t *c = &b->ch[chan];
-	memset(c, 0, sizeof(*c));
-	c->mode = 2;
-	c->inc1 = phase_inc(f1);
-	c->inc2 = f2 > 0 ? phase_inc(f2) : 0;
-	c->amp1 = level_amp(level_dbm0);
-	c->amp2 = f2 > 0 ? c->amp1 : 0;
-	c->ncad = ncad;
-	for (int i = 0; i < 2 * ncad; i++) {
-		if (cadence_ms[i] < 0)
-			return CB_DSP_EINVAL;
-		c->cad[i] = cadence_ms[i] * 8;
-	}
-	c->repeat = repeat;
-	c->sounding = 1;
-	c->left = ncad ? c->cad[0] : -1;
-	return CB_DSP_OK;
-}
-
-int cb_tone_stop(cb_tone_bank_t *b, int chan)
-{
-	if (!b || chan < 0 || chan >= b->nchan)
-		return CB_DSP_EINVAL;
-	memset(&b->ch[chan], 0, sizeof(b->ch[chan]));
-	return CB_DSP_OK;
-}
-
-int cb_tone_active(const cb_tone_bank_t *b, int chan)
-{
-	if (!b || chan < 0 || chan >= b->nchan)
-		return CB_DSP_EINVAL;
-	return b->ch[chan].mode != 0;
-}
-
-/* Advance a channel to its next segment; returns 0 when it has finished. */
-static int next_segment(cb_tone_chan_t *c)
-{
-	if (c->mode == 1) {
-		if (c->sounding) {
-			c->sounding = 0;
-			c->left = c->off;
-			if (c->left > 0)
-				return 1;
-		}
-		if (c->idigit >= c->ndigits) {
-			c->mode = 0;
-			return 0;
-		}
-		int r = 0, k = 0;
-		dtmf_index(c->digits[c->idigit++], &r, &k);
-		c->inc1 = phase_inc(dtmf_freq[r]);
-		c->inc2 = phase_inc(dtmf_freq[4 + k]);
-		c->amp1 = level_amp(c->level);
-		c->amp2 = level_amp(c->level + c->twist);
-		c->ph1 = c->ph2 = 0;
-		c->sounding = 1;
-		c->left = c->on;
-		return 1;
-	}
-	/* cadenced tone */
-	int idx = 2 * c->icad + (c->sounding ? 1 : 0);   /* the segment after the current one */
-	if (c->sounding) {
-		c->sounding = 0;
-		c->left = c->cad[idx];
-		return 1;
-	}
-	c->icad++;
-	if (c->icad >= c->ncad) {
-		if (!c->repeat) {
-			c->mode = 0;
-			return 0;
-		}
-		c->icad = 0;
-	}
-	c->sounding = 1;
-	c->left = c->cad[2 * c->icad];
+	*row = r;
+	*col = k;
 	return 1;
 }
 
-int cb_tone_generate(cb_tone_bank_t *b, int16_t *out, int nsamp)
+/* Offset of tone i from nominal, in Hz, from this block (x) and the one before (prev). */
+static double tone_offset(const cb_dtmf_bank_t *b, const cb_dtmf_chan_t *c,
+			  const float *x_re, const float *x_im, int i)
 {
-	if (!b || !out || nsamp < 0)
-		return CB_DSP_EINVAL;
-	for (int ch = 0; ch < b->nchan; ch++) {
-		cb_tone_chan_t *c = &b->ch[ch];
-		int16_t *y = out + (size_t)ch * (size_t)nsamp;
-		int n = 0;
-		while (n < nsamp) {
-			if (c->mode == 0) {
-				memset(y + n, 0, sizeof(int16_t) * (size_t)(nsamp - n));
-				break;
-			}
-			if (c->left == 0) {
-				if (!next_segment(c))
-					continue;
-				if (c->left == 0)
-					continue;
-			}
-			int run = nsamp - n;
-			if (c->left > 0 && c->left < run)
-				run = c->left;
-			if (c->sounding) {
-				for (int i = 0; i < run; i++) {
-					int v = (c->amp1 * b->sine[c->ph1 >> 22] + c->amp2 * b->sine[c->ph2 >> 22]) >> 15;
-					y[n + i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-					c->ph1 += c->inc1;
-					c->ph2 += c->inc2;
-				}
-			} else {
-				memset(y + n, 0, sizeof(int16_t) * (size_t)run);
-			}
-			n += run;
-			if (c->left > 0)
-				c->left -= run;
+	/* For a tone at w + d, X_block * conj(X_previous) turns by (w + d) N; taking the
+	 * turn of w N off leaves d N, known modulo 2 pi, so d modulo 2 pi / N (78.4 Hz). */
+	double zr = (double)x_re[i] * c->prev_re[i] + (double)x_im[i] * c->prev_im[i];
+	double zi = (double)x_im[i] * c->prev_re[i] - (double)x_re[i] * c->prev_im[i];
+	double fine = atan2(zi * b->cos_block[i] - zr * b->sin_block[i],
+			    zr * b->cos_block[i] + zi * b->sin_block[i]) * CB_DSP_RATE / (2.0 * PI * DTMF_BLOCK);
+	/* Second half against the first: the same over 51 samples, modulo 156.9 Hz. The
+	 * second half's result is the block's minus the first half's turned by w 51. */
+	double hr = c->half_re[i], hi = c->half_im[i];
+	double sr = x_re[i] - (hr * b->cos_half[i] - hi * b->sin_half[i]);
+	double si = x_im[i] - (hr * b->sin_half[i] + hi * b->cos_half[i]);
+	zr = sr * hr + si * hi;
+	zi = si * hr - sr * hi;
+	double rough = atan2(zi * b->cos_half[i] - zr * b->sin_half[i],
+			     zr * b->cos_half[i] + zi * b->sin_half[i]) * CB_DSP_RATE / (2.0 * PI * DTMF_HALF);
+	double step = (double)CB_DSP_RATE / DTMF_BLOCK;
+	return fine + step * nearbyint((rough - fine) / step);
+}
+
+/* Gain of a 102-sample Goertzel bin for a tone off it by df Hz (1 on the bin). */
+static double bin_gain(double df)
+{
+	double d = 2.0 * PI * df / CB_DSP_RATE;
+	if (fabs(d) < 1e-9)
+		return 1.0;
+	return fabs(sin(d * DTMF_BLOCK / 2.0) / (DTMF_BLOCK * sin(d / 2.0)));
+}
+
+/* The strict checks over this block and the one before, both candidates for (row, col):
+ * frequencies within FREQ_TOL, then twist and energy share measured on the tones'
+ * powers with the bin's loss for their measured offset taken out. */
+static int pair_ok(const cb_dtmf_bank_t *b, const cb_dtmf_chan_t *c,
+		   const float *x_re, const float *x_im, const float *p, float energy, int row, int col)
+{
+	double df_row = tone_offset(b, c, x_re, x_im, row);
+	double df_col = tone_offset(b, c, x_re, x_im, col);
+	if (fabs(df_row) > FREQ_TOL * dtmf_freq[row] || fabs(df_col) > FREQ_TOL * dtmf_freq[col])
+		return 0;
+	double g_row = bin_gain(df_row), g_col = bin_gain(df_col);
+	double p_row = ((double)p[row] + c->prev_power[row]) / (g_row * g_row);
+	double p_col = ((double)p[col] + c->prev_power[col]) / (g_col * g_col);
+	double twist = 10.0 * log10(p_col / p_row);
+	if (twist < -TWIST_NORMAL_DB || twist > TWIST_REVERSE_DB)
+		return 0;
+	return 2.0 * (p_row + p_col) / DTMF_BLOCK >= PAIR_SHARE * ((double)energy + c->prev_energy);
+}
+
+/* Accept the run's digit if it qualifies; trail is the pair amplitude of the block after
+ * the run (0 while the run goes on). Returns 1 when it produced an event. */
+static int try_accept(cb_dtmf_chan_t *c, float trail)
+{
+	if (c->run_accepted || c->held_row >= 0 || c->run_blocks < 2 || !c->run_pair_ok)
+		return 0;
+	float m = c->run_max;
+	float cover = c->run_sum + fminf(c->run_lead, m) + fminf(trail, m);
+	if (cover < MIN_COVER * m)
+		return 0;
+	c->run_accepted = 1;
+	c->held_row = c->run_row;
+	c->held_col = c->run_col;
+	c->ref_row = c->run_max_row;
+	c->ref_col = c->run_max_col;
+	c->absent = 0;
+	return 1;
+}
+
+static int is_absent(const cb_dtmf_chan_t *c, const float *p)
+{
+	return sqrtf(p[c->held_row]) < ABSENT_AMP * c->ref_row ||
+	       sqrtf(p[c->held_col]) < ABSENT_AMP * c->ref_col;
+}
+
+/* A block has ended: decide, write an event if a digit is accepted, start the next block.
+ * Returns 1 if it wrote an event. */
+static int block_done(const cb_dtmf_bank_t *b, cb_dtmf_chan_t *c, cb_dtmf_event_t *ev)
+{
+	float x_re[DTMF_TONES], x_im[DTMF_TONES], p[DTMF_TONES];
+	for (int i = 0; i < DTMF_TONES; i++) {
+		/* complex Goertzel result: s[n] - e^{-jw} s[n-1] */
+		x_re[i] = c->s1[i] - b->cos_w[i] * c->s2[i];
+		x_im[i] = b->sin_w[i] * c->s2[i];
+		p[i] = x_re[i] * x_re[i] + x_im[i] * x_im[i];
+	}
+	int row = -1, col = -1;
+	int cand = classify(b, p, c->energy, &row, &col);
+	int accepted = 0;
+
+	/* 1. the held digit ends after enough blocks without it */
+	if (c->held_row >= 0) {
+		if (is_absent(c, p)) {
+			if (++c->absent >= RELEASE_BLOCKS)
+				c->held_row = c->held_col = -1;
+		} else {
+			c->absent = 0;
 		}
 	}
-	return CB_DSP_OK;
+
+	/* 2. runs of candidate blocks */
+	int in_run = cand && row == c->run_row && col == c->run_col;
+	if (!in_run && c->run_row >= 0) {
+		/* this block follows the run: it counts by the share of it the tone covers */
+		int was_held = c->held_row >= 0;
+		accepted = try_accept(c, sqrtf(p[c->run_row] + p[c->run_col]));
+		if (accepted && !was_held && is_absent(c, p))
+			c->absent = 1;
+		c->run_row = c->run_col = -1;
+	}
+	float amp_row = cand ? sqrtf(p[row]) : 0.0f, amp_col = cand ? sqrtf(p[col]) : 0.0f;
+	float amp = cand ? sqrtf(p[row] + p[col]) : 0.0f;
+	if (in_run) {
+		c->run_blocks++;
+		c->run_sum += amp;
+		c->run_max = fmaxf(c->run_max, amp);
+		c->run_max_row = fmaxf(c->run_max_row, amp_row);
+		c->run_max_col = fmaxf(c->run_max_col, amp_col);
+		float prev_amp = sqrtf(c->prev_power[row] + c->prev_power[col]);
+		if (!c->run_pair_ok && fminf(amp, prev_amp) >= PAIR_BALANCE * fmaxf(amp, prev_amp))
+			c->run_pair_ok = pair_ok(b, c, x_re, x_im, p, c->energy, row, col);
+		if (!accepted)
+			accepted = try_accept(c, 0.0f);
+		if (c->run_accepted && c->held_row == row && c->held_col == col) {
+			c->ref_row = fmaxf(c->ref_row, amp_row);
+			c->ref_col = fmaxf(c->ref_col, amp_col);
+		}
+	} else if (cand) {
+		c->run_row = row;
+		c->run_col = col;
+		c->run_blocks = 1;
+		c->run_pair_ok = 0;
+		c->run_accepted = 0;
+		c->run_sum = amp;
+		c->run_max = amp;
+		c->run_max_row = amp_row;
+		c->run_max_col = amp_col;
+		c->run_lead = sqrtf(c->prev_re[row] * c->prev_re[row] + c->prev_im[row] * c->prev_im[row] +
+				    c->prev_re[col] * c->prev_re[col] + c->prev_im[col] * c->prev_im[col]);
+	}
+	if (accepted)
+		ev->digit = dtmf_keys[c->held_row][c->held_col - 4];
+
+	/* 3. the next block */
+	memcpy(c->prev_re, x_re, sizeof(x_re));
+	memcpy(c->prev_im, x_im, sizeof(x_im));
+	memcpy(c->prev_power, p, sizeof(p));
+	c->prev_energy = c->energy;
+	memset(c->s1, 0, sizeof(c->s1));
+	memset(c->s2, 0, sizeof(c->s2));
+	c->energy = 0.0f;
+	c->pos = 0;
+	return accepted;
+}
+
+int cb_dtmf_process(cb_dtmf_bank_t *bank, const int16_t *in, int nsamples,
+		    cb_dtmf_event_t *ev, int max_ev)
+{
+	int need = cb_dtmf_max_events(bank, nsamples);
+	if (need < 0)
+		return need;
+	if (nsamples > 0 && !in)
+		return CB_EINVAL;
+	if (max_ev < need || (need > 0 && !ev))
+		return CB_ESPACE;
+	const cb_dtmf_bank_t *b = bank;
+	int nev = 0;
+	for (int ch = 0; ch < b->nchan; ch++) {
+		cb_dtmf_chan_t *c = &bank->ch[ch];
+		const int16_t *x = in + (size_t)ch * (size_t)nsamples;
+		int n = 0;
+		while (n < nsamples) {
+			/* run the filters up to the next half or block boundary */
+			int stop = c->pos < DTMF_HALF ? DTMF_HALF : DTMF_BLOCK;
+			int run = stop - c->pos;
+			if (run > nsamples - n)
+				run = nsamples - n;
+			float s1[DTMF_TONES], s2[DTMF_TONES];
+			memcpy(s1, c->s1, sizeof(s1));
+			memcpy(s2, c->s2, sizeof(s2));
+			float energy = c->energy;
+			for (int k = 0; k < run; k++) {
+				float v = (float)x[n + k];
+				energy += v * v;
+				for (int i = 0; i < DTMF_TONES; i++) {
+					float s0 = v + b->coef[i] * s1[i] - s2[i];
+					s2[i] = s1[i];
+					s1[i] = s0;
+				}
+			}
+			memcpy(c->s1, s1, sizeof(s1));
+			memcpy(c->s2, s2, sizeof(s2));
+			c->energy = energy;
+			c->pos += run;
+			n += run;
+			if (c->pos == DTMF_HALF) {
+				for (int i = 0; i < DTMF_TONES; i++) {
+					c->half_re[i] = s1[i] - b->cos_w[i] * s2[i];
+					c->half_im[i] = b->sin_w[i] * s2[i];
+				}
+			} else if (c->pos == DTMF_BLOCK && block_done(b, c, &ev[nev])) {
+				ev[nev].chan = ch;
+				ev[nev].offset = n - 1;
+				nev++;
+			}
+		}
+	}
+	return nev;
 }

@@ -1,20 +1,62 @@
-"""The one Python wrapper over callbox._dsp (G.711, DTMF receiver bank, tone generator bank).
+"""The one Python wrapper over callbox._dsp: G.711, levels, DTMF receivers, tone generators.
 
-Buffers belong to Python (array('h') / bytearray) and are passed to C without
-copies; a bank is freed by close() or its context manager. One call handles a
-whole 20 ms block for every channel of a bank (channel-major layout).
+Buffers belong to Python (``array('h')`` for linear samples, ``bytearray`` for G.711
+octets) and reach C through ``ffi.from_buffer`` without copies; callers on the 20 ms
+tick allocate them once and pass them as ``out`` every time. Banks hold the C state of
+many channels and are freed by ``close()`` or a ``with`` block. One call handles one
+block of every channel of a bank; sample arrays are channel-major (channel 0's block,
+then channel 1's, ...). The method and the standards' figures are in the C headers
+under dsp/include/callbox/.
+
+Levels are in dBm0: a full-scale sine is +3.14 dBm0 in A-law and +3.17 dBm0 in mu-law
+(G.711), so a 0 dBm0 sine has a peak of 22827 (A-law; 22657 mu-law) in 16-bit linear.
+The receivers and generators use the A-law figure.
 """
 import array
 import math
+import numbers
 
 from callbox._dsp import ffi, lib
 from callbox.errors import DspError
 
 ALAW_SILENCE = 0xD5
 ULAW_SILENCE = 0xFF
-# G.711: a full-scale sine is +3.14 dBm0 (A-law), +3.17 dBm0 (mu-law); full scale = peak
-# 32768 (A-law 13-bit 4096 << 3) and 32636 (mu-law 14-bit 8159 << 2).
-_FULL_SCALE = {"alaw": (32768.0, 3.14), "ulaw": (32636.0, 3.17)}
+DTMF_DIGITS = "0123456789*#ABCD"
+SAMPLE_RATE = lib.CB_DSP_RATE
+MAX_CHANNELS = 65536
+PEAK_0DBM0 = 32768 * 10 ** (-3.14 / 20)     # A-law 0 dBm0 sine peak, 16-bit linear
+FULL_SCALE = 32767
+MIN_LEVEL_DBM0 = -60.0
+MAX_DTMF_QUEUE = 64
+MAX_DIGIT_MS = 10000
+MAX_CADENCE_PAIRS = 16
+MAX_SEGMENT_MS = 60000
+
+_LAWS = {"alaw": lib.CB_G711_ALAW, "ulaw": lib.CB_G711_ULAW}
+
+# Call-progress tones: (f1 Hz, f2 Hz or 0, level dBm0 per tone, cadence ((on_ms, off_ms), ...)
+# or None for continuous). Every tone repeats its cadence.
+TONE_PLANS = {
+    "cn": {   # China (YD/T 1044-era national plan): 450 Hz
+        "dial": (450, 0, -10.0, None),
+        "ringback": (450, 0, -10.0, ((1000, 4000),)),
+        "busy": (450, 0, -10.0, ((350, 350),)),
+        "congestion": (450, 0, -10.0, ((700, 700),)),
+    },
+    "eu": {   # ITU-T E.180 recommended values (also ETSI's harmonised European tones): 425 Hz
+        "dial": (425, 0, -10.0, None),
+        "ringback": (425, 0, -10.0, ((1000, 4000),)),
+        "busy": (425, 0, -10.0, ((500, 500),)),
+        "congestion": (425, 0, -10.0, ((250, 250),)),
+    },
+    "us": {   # North American precise tone plan; congestion is "reorder"
+        "dial": (350, 440, -13.0, None),
+        "ringback": (440, 480, -19.0, ((2000, 4000),)),
+        "busy": (480, 620, -24.0, ((500, 500),)),
+        "congestion": (480, 620, -24.0, ((250, 250),)),
+    },
+}
+_TONE_NAMES = ("dial", "ringback", "busy", "congestion")
 
 
 def _check(rc, action):
@@ -23,133 +65,222 @@ def _check(rc, action):
     return rc
 
 
-def _samples(samples):
+def _int(value, name, lo, hi):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError("%s must be an integer, got %s" % (name, type(value).__name__))
+    if not lo <= value <= hi:
+        raise ValueError("%s %d is outside %d..%d" % (name, value, lo, hi))
+    return int(value)
+
+
+def _real(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError("%s must be a number, got %s" % (name, type(value).__name__))
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError("%s must be finite, got %r" % (name, value))
+    return value
+
+
+def _octets(data, name):
+    """A contiguous buffer of octets and its length."""
+    if isinstance(data, array.array) and data.itemsize != 1:
+        raise TypeError("%s must hold octets, got array(%r)" % (name, data.typecode))
+    try:
+        mv = memoryview(data)
+    except TypeError:
+        raise TypeError("%s must be bytes-like (bytes, bytearray, memoryview), got %s"
+                        % (name, type(data).__name__)) from None
+    if not mv.contiguous:
+        raise ValueError("%s must be a contiguous buffer" % name)
+    return mv.cast("B"), mv.nbytes
+
+
+def _linear(samples, name):
+    """A buffer of native int16 samples and the number of samples."""
     if isinstance(samples, array.array):
         if samples.typecode != "h":
-            raise TypeError("samples must be array('h'), got array(%r)" % samples.typecode)
+            raise TypeError("%s must be array('h') or bytes-like int16, got array(%r)" % (name, samples.typecode))
         return samples, len(samples)
-    mv = memoryview(samples).cast("B")
-    if len(mv) % 2:
-        raise ValueError("int16 samples need an even number of bytes, got %d" % len(mv))
-    return mv, len(mv) // 2
+    buf, n = _octets(samples, name)
+    if n % 2:
+        raise ValueError("%s: int16 samples need an even number of bytes, got %d" % (name, n))
+    return buf, n // 2
 
 
-def _decode(fn, data, out):
-    n = len(data)
-    if out is None:
-        out = array.array("h", bytes(2 * n))
-    elif not isinstance(out, array.array) or out.typecode != "h" or len(out) < n:
-        raise ValueError("out must be array('h') of at least %d samples" % n)
-    if n:
-        fn(ffi.from_buffer("uint8_t[]", data), ffi.from_buffer("int16_t[]", out), n)
+def _writable_octets(out, n, name):
+    if isinstance(out, array.array) and out.itemsize != 1:
+        raise TypeError("%s must be a bytearray, got array(%r)" % (name, out.typecode))
+    try:
+        mv = memoryview(out)
+    except TypeError:
+        raise TypeError("%s must be a bytearray, got %s" % (name, type(out).__name__)) from None
+    if mv.readonly or not mv.contiguous:
+        raise TypeError("%s must be a writable contiguous buffer such as a bytearray" % name)
+    if mv.nbytes != n:
+        raise ValueError("%s must hold %d octets, got %d" % (name, n, mv.nbytes))
+    return mv.cast("B")
+
+
+def _sample_array(out, n, name):
+    if not isinstance(out, array.array) or out.typecode != "h":
+        raise TypeError("%s must be array('h'), got %s" % (name, type(out).__name__))
+    if len(out) != n:
+        raise ValueError("%s must hold %d samples, got %d" % (name, n, len(out)))
     return out
 
 
-def _encode(fn, samples, out):
-    buf, n = _samples(samples)
+def _decode(fn, data, out, what):
+    buf, n = _octets(data, "data")
+    out = array.array("h", bytes(2 * n)) if out is None else _sample_array(out, n, "out")
+    if n:
+        _check(fn(ffi.from_buffer("uint8_t[]", buf), ffi.from_buffer("int16_t[]", out), n),
+               "Decoding %d %s octets" % (n, what))
+    return out
+
+
+def _encode(fn, samples, out, what):
+    buf, n = _linear(samples, "samples")
     if out is None:
         out = bytearray(n)
-    elif len(out) < n:
-        raise ValueError("out must hold at least %d octets" % n)
+        dst = out
+    else:
+        dst = _writable_octets(out, n, "out")
     if n:
-        fn(ffi.from_buffer("int16_t[]", buf), ffi.from_buffer("uint8_t[]", out), n)
+        _check(fn(ffi.from_buffer("int16_t[]", buf), ffi.from_buffer("uint8_t[]", dst), n),
+               "Encoding %d samples to %s" % (n, what))
     return out
 
 
 def alaw_to_linear(data, out=None):
-    """A-law octets -> array('h') (reusing out when given)."""
-    return _decode(lib.cb_alaw_to_linear, data, out)
+    """Decode A-law octets to 16-bit linear samples (G.711, bit-exact).
+
+    Args:
+        data (bytes-like): A-law octets.
+        out (array.array or None): array('h') of len(data) to fill and return; None
+            allocates a new one.
+
+    Returns:
+        array.array: array('h') of len(data) samples (out when given).
+
+    Raises:
+        TypeError: data is not bytes-like, or out is not array('h').
+        ValueError: out has the wrong length.
+    """
+    return _decode(lib.cb_g711_alaw_decode, data, out, "A-law")
 
 
 def ulaw_to_linear(data, out=None):
-    """mu-law octets -> array('h')."""
-    return _decode(lib.cb_ulaw_to_linear, data, out)
+    """Decode mu-law octets to 16-bit linear samples (G.711, bit-exact).
+
+    Args:
+        data (bytes-like): mu-law octets.
+        out (array.array or None): array('h') of len(data) to fill and return; None
+            allocates a new one.
+
+    Returns:
+        array.array: array('h') of len(data) samples (out when given).
+
+    Raises:
+        TypeError: data is not bytes-like, or out is not array('h').
+        ValueError: out has the wrong length.
+    """
+    return _decode(lib.cb_g711_ulaw_decode, data, out, "mu-law")
 
 
 def linear_to_alaw(samples, out=None):
-    """int16 samples -> A-law bytearray."""
-    return _encode(lib.cb_linear_to_alaw, samples, out)
+    """Encode 16-bit linear samples to A-law octets (G.711, bit-exact).
+
+    Args:
+        samples (array.array or bytes-like): array('h'), or native-endian int16 bytes.
+        out (bytearray or None): writable buffer of one octet per sample to fill and
+            return; None allocates a new bytearray.
+
+    Returns:
+        bytearray: the A-law octets (out when given).
+
+    Raises:
+        TypeError: samples is neither array('h') nor bytes-like, or out is not writable.
+        ValueError: an odd number of bytes of samples, or out has the wrong length.
+    """
+    return _encode(lib.cb_g711_alaw_encode, samples, out, "A-law")
 
 
 def linear_to_ulaw(samples, out=None):
-    """int16 samples -> mu-law bytearray."""
-    return _encode(lib.cb_linear_to_ulaw, samples, out)
+    """Encode 16-bit linear samples to mu-law octets (G.711, bit-exact).
+
+    Args:
+        samples (array.array or bytes-like): array('h'), or native-endian int16 bytes.
+        out (bytearray or None): writable buffer of one octet per sample to fill and
+            return; None allocates a new bytearray.
+
+    Returns:
+        bytearray: the mu-law octets (out when given).
+
+    Raises:
+        TypeError: samples is neither array('h') nor bytes-like, or out is not writable.
+        ValueError: an odd number of bytes of samples, or out has the wrong length.
+    """
+    return _encode(lib.cb_g711_ulaw_encode, samples, out, "mu-law")
 
 
 def level_dbm0(samples, law="alaw"):
-    """RMS level of int16 samples in dBm0 (-100.0 for silence).
-
-    Raises:
-        ValueError: law is not "alaw" or "ulaw".
-    """
-    if law not in _FULL_SCALE:
-        raise ValueError("law %r is not one of: alaw, ulaw" % (law,))
-    buf, n = _samples(samples)
-    if not n:
-        return -100.0
-    p = lib.cb_mean_power(ffi.from_buffer("int16_t[]", buf), n)
-    if p <= 0:
-        return -100.0
-    peak, ref = _FULL_SCALE[law]
-    return 10 * math.log10(p / (peak * peak / 2)) + ref
-
-
-class DtmfReceiverBank:
-    """DTMF receivers for nchan channels, run once per block for all of them.
+    """RMS level of 16-bit linear samples in dBm0.
 
     Args:
-        nchan (int): number of channels.
+        samples (array.array or bytes-like): array('h'), or native-endian int16 bytes.
+        law (str): "alaw" (full-scale sine = +3.14 dBm0) or "ulaw" (+3.17 dBm0).
+
+    Returns:
+        float: the level in dBm0; -100.0 for silence or no samples.
 
     Raises:
-        ValueError: nchan out of range.
+        TypeError: samples is neither array('h') nor bytes-like.
+        ValueError: law is not "alaw" or "ulaw"; an odd number of bytes of samples.
     """
+    if law not in _LAWS:
+        raise ValueError("law %r is not one of: %s" % (law, ", ".join(_LAWS)))
+    buf, n = _linear(samples, "samples")
+    if not n:
+        return -100.0
+    res = ffi.new("double *")
+    _check(lib.cb_g711_level(ffi.from_buffer("int16_t[]", buf), n, _LAWS[law], res), "Measuring a level")
+    return res[0]
 
-    MAX_EVENTS = 4096
+
+def _peak(dbm0):
+    return int(round(PEAK_0DBM0 * 10 ** (dbm0 / 20)))
+
+
+class _Bank:
+    """What both banks share: channel count, checks, lifecycle."""
+
+    _what = "bank"
 
     def __init__(self, nchan):
-        if not isinstance(nchan, int) or not 1 <= nchan <= 65536:
-            raise ValueError("nchan must be an integer 1..65536, got %r" % (nchan,))
-        self._nchan = nchan
-        self._b = lib.cb_dtmf_rx_bank_new(nchan)
-        if self._b == ffi.NULL:
-            raise DspError("Creating a DTMF bank of %d channels: out of memory" % nchan)
-        self._ev = ffi.new("cb_dtmf_event_t[]", self.MAX_EVENTS)
+        self._nchan = _int(nchan, "nchan", 1, MAX_CHANNELS)
+        self._b = None
 
     @property
     def nchan(self):
+        """int: number of channels in the bank (fixed when it is made)."""
         return self._nchan
 
+    @property
+    def closed(self):
+        """bool: True once close() has freed the bank."""
+        return self._b is None
+
     def __str__(self):
-        return "DtmfReceiverBank(nchan=%d)" % self._nchan
+        return "%s(nchan=%d%s)" % (type(self).__name__, self._nchan, ", closed" if self._b is None else "")
 
-    def process(self, samples, nsamples):
-        """Run every channel's nsamples samples (channel-major).
+    def _chan(self, chan):
+        return _int(chan, "chan", 0, self._nchan - 1)
 
-        Returns:
-            list[(chan, digit, offset)]: digits accepted in this block.
-
-        Raises:
-            ValueError: wrong buffer size. DspError: the bank is closed.
-        """
-        buf, n = _samples(samples)
-        if n != self._nchan * nsamples:
-            raise ValueError("expected %d x %d samples, got %d" % (self._nchan, nsamples, n))
+    def _live(self, action):
         if self._b is None:
-            raise DspError("Running DTMF detection: the bank is closed")
-        rc = _check(lib.cb_dtmf_rx(self._b, ffi.from_buffer("int16_t[]", buf), nsamples, self._ev,
-                                   self.MAX_EVENTS), "Running DTMF detection")
-        return [(self._ev[i].chan, self._ev[i].digit.decode(), self._ev[i].offset) for i in range(rc)]
-
-    def reset(self, chan):
-        """Forget a channel's state (a new call on it)."""
-        if not 0 <= chan < self._nchan:
-            raise ValueError("chan %r outside 0..%d" % (chan, self._nchan - 1))
-        _check(lib.cb_dtmf_rx_reset(self._b, chan), "Resetting DTMF channel %d" % chan)
-
-    def close(self):
-        if self._b is not None:
-            lib.cb_dtmf_rx_bank_free(self._b)
-            self._b = None
+            raise DspError("%s: the %s is closed" % (action, self._what))
+        return self._b
 
     def __enter__(self):
         return self
@@ -158,100 +289,289 @@ class DtmfReceiverBank:
         self.close()
 
 
-# Call-progress tones: (f1, f2, level dBm0, cadence [(on_ms, off_ms), ...] or None for continuous)
-TONE_PLANS = {
-    "cn": {  # China: 450 Hz (YD/T 1044 figures)
-        "dial": (450, 0, -10, None),
-        "ringback": (450, 0, -10, [(1000, 4000)]),
-        "busy": (450, 0, -10, [(350, 350)]),
-        "congestion": (450, 0, -10, [(700, 700)]),
-    },
-    "eu": {  # ITU-T E.180 / ETSI: 425 Hz
-        "dial": (425, 0, -10, None),
-        "ringback": (425, 0, -10, [(1000, 4000)]),
-        "busy": (425, 0, -10, [(500, 500)]),
-        "congestion": (425, 0, -10, [(250, 250)]),
-    },
-    "us": {  # North American precise tone plan
-        "dial": (350, 440, -13, None),
-        "ringback": (440, 480, -19, [(2000, 4000)]),
-        "busy": (480, 620, -24, [(500, 500)]),
-        "congestion": (480, 620, -24, [(250, 250)]),
-    },
-}
+class DtmfReceiverBank(_Bank):
+    """DTMF receivers (ITU-T Q.24 figures, see dsp/include/callbox/dtmf.h) for nchan channels.
 
-
-class ToneGeneratorBank:
-    """Tone generators (DTMF digits, call-progress tones) for nchan channels.
+    Each digit is reported once, when it is accepted (about 30 to 45 ms after it starts).
 
     Args:
-        nchan (int): number of channels.
+        nchan (int): number of channels, 1..65536.
+
+    Raises:
+        TypeError: nchan is not an integer.
+        ValueError: nchan is out of range.
+        DspError: the C bank could not be made (out of memory).
     """
 
+    _what = "DTMF receiver bank"
+
     def __init__(self, nchan):
-        if not isinstance(nchan, int) or not 1 <= nchan <= 65536:
-            raise ValueError("nchan must be an integer 1..65536, got %r" % (nchan,))
-        self._nchan = nchan
-        self._b = lib.cb_tone_bank_new(nchan)
-        if self._b == ffi.NULL:
-            raise DspError("Creating a tone bank of %d channels: out of memory" % nchan)
+        super().__init__(nchan)
+        p = ffi.new("cb_dtmf_bank_t **")
+        _check(lib.cb_dtmf_bank_new(p, self._nchan), "Creating a DTMF receiver bank of %d channels" % self._nchan)
+        self._b = p[0]
+        self._ev = ffi.new("cb_dtmf_event_t[]", 1)
+        self._ev_len = 1
 
-    @property
-    def nchan(self):
-        return self._nchan
+    def process(self, samples, nsamples):
+        """Run every channel's receiver over its next nsamples samples.
 
-    def __str__(self):
-        return "ToneGeneratorBank(nchan=%d)" % self._nchan
+        Blocks may be any length (the receiver keeps its state across calls); the
+        media tick passes 160.
 
-    def _chan(self, chan):
-        if not isinstance(chan, int) or not 0 <= chan < self._nchan:
-            raise ValueError("chan %r outside 0..%d" % (chan, self._nchan - 1))
-        return chan
+        Args:
+            samples (array.array or bytes-like): array('h') (or native int16 bytes) of
+                nchan * nsamples samples, channel-major.
+            nsamples (int): samples per channel, 0..1000000.
+
+        Returns:
+            list[tuple[int, str, int]]: (chan, digit, offset) for each digit accepted in
+            this block, sorted by channel then offset; offset is the sample (0 ..
+            nsamples - 1) of the channel's block where the digit was accepted.
+
+        Raises:
+            TypeError: wrong argument types.
+            ValueError: samples does not hold nchan * nsamples samples.
+            DspError: the bank is closed.
+        """
+        nsamples = _int(nsamples, "nsamples", 0, 1000000)
+        buf, n = _linear(samples, "samples")
+        if n != self._nchan * nsamples:
+            raise ValueError("samples must hold nchan * nsamples = %d x %d = %d samples, got %d"
+                             % (self._nchan, nsamples, self._nchan * nsamples, n))
+        b = self._live("Running the DTMF receivers")
+        need = _check(lib.cb_dtmf_max_events(b, nsamples), "Running the DTMF receivers")
+        if need > self._ev_len:
+            self._ev = ffi.new("cb_dtmf_event_t[]", need)
+            self._ev_len = need
+        if not nsamples:
+            return []
+        rc = _check(lib.cb_dtmf_process(b, ffi.from_buffer("int16_t[]", buf), nsamples, self._ev, self._ev_len),
+                    "Running the DTMF receivers")
+        ev = self._ev
+        return [(ev[i].chan, ev[i].digit.decode(), ev[i].offset) for i in range(rc)]
+
+    def reset(self, chan):
+        """Forget what a channel has heard (a new call on it).
+
+        Args:
+            chan (int): channel, 0..nchan-1.
+
+        Raises:
+            TypeError: chan is not an integer.
+            ValueError: chan is out of range.
+            DspError: the bank is closed.
+        """
+        chan = self._chan(chan)
+        _check(lib.cb_dtmf_reset(self._live("Resetting DTMF receiver %d" % chan), chan),
+               "Resetting DTMF receiver %d" % chan)
+
+    def close(self):
+        """Free the C bank. Calling it again does nothing; any other call raises DspError.
+
+        Returns:
+            None
+        """
+        if self._b is not None:
+            lib.cb_dtmf_bank_free(self._b)
+            self._b = None
+
+
+class ToneGeneratorBank(_Bank):
+    """Tone generators (DTMF digits, call-progress tones) for nchan channels.
+
+    A channel does one thing at a time: queueing digits stops a tone, and playing a tone
+    drops queued digits. Levels are per tone in dBm0 (A-law reference).
+
+    Args:
+        nchan (int): number of channels, 1..65536.
+
+    Raises:
+        TypeError: nchan is not an integer.
+        ValueError: nchan is out of range.
+        DspError: the C bank could not be made (out of memory).
+    """
+
+    _what = "tone generator bank"
+
+    def __init__(self, nchan):
+        super().__init__(nchan)
+        p = ffi.new("cb_tone_bank_t **")
+        _check(lib.cb_tone_bank_new(p, self._nchan), "Creating a tone generator bank of %d channels" % self._nchan)
+        self._b = p[0]
+
+    @staticmethod
+    def _check_pair(action, level_a, level_b, what):
+        peaks = _peak(level_a) + _peak(level_b)
+        if peaks > FULL_SCALE:
+            raise ValueError("%s: %s add up to a peak of %d, beyond full scale (%d); lower the level"
+                             % (action, what, peaks, FULL_SCALE))
+
+    @staticmethod
+    def _check_level(action, name, dbm0):
+        if dbm0 < MIN_LEVEL_DBM0 or _peak(dbm0) > FULL_SCALE:
+            raise ValueError("%s: %s %.2f dBm0 is outside %.0f .. +3.14 dBm0"
+                             % (action, name, dbm0, MIN_LEVEL_DBM0))
 
     def send_dtmf(self, chan, digits, on_ms=80, off_ms=80, level_dbm0=-10.0, twist_db=0.0):
-        """Queue DTMF digits; level_dbm0 is the low-group tone, twist_db = high - low."""
-        if not digits or any(c not in "0123456789*#ABCD" for c in digits):
-            raise ValueError("digits %r: only 0-9 * # A-D" % (digits,))
-        _check(lib.cb_tone_dtmf(self._b, self._chan(chan), digits.encode(), int(on_ms), int(off_ms),
-                                float(level_dbm0), float(twist_db)), "Queueing %d DTMF digits on channel %d" % (len(digits), chan))
+        """Queue DTMF digits on a channel (after any digits already queued).
+
+        Args:
+            chan (int): channel, 0..nchan-1.
+            digits (str): 1 or more of 0-9 * # A-D.
+            on_ms (int): tone time per digit, 1..10000 ms.
+            off_ms (int): silence after each digit, 0..10000 ms.
+            level_dbm0 (float): level of the high-group tone, dBm0.
+            twist_db (float): high group minus low group, dB; the low-group tone is sent
+                at level_dbm0 - twist_db. Negative = "normal" twist (low group stronger).
+
+        Raises:
+            TypeError: wrong argument types.
+            ValueError: chan out of range, a character that is not a DTMF digit, times out
+                of range, a tone below -60 dBm0, or the two tones beyond full scale.
+            DspError: more than 64 digits would be waiting on the channel, or the bank is closed.
+        """
+        chan = self._chan(chan)
+        if not isinstance(digits, str):
+            raise TypeError("digits must be a str, got %s" % type(digits).__name__)
+        bad = sorted(set(d for d in digits if d not in DTMF_DIGITS))
+        if not digits or bad:
+            raise ValueError("digits %r: need 1 or more of 0-9, *, #, A-D%s"
+                             % (digits, " (not %s)" % ", ".join(map(repr, bad)) if bad else ""))
+        on_ms = _int(on_ms, "on_ms", 1, MAX_DIGIT_MS)
+        off_ms = _int(off_ms, "off_ms", 0, MAX_DIGIT_MS)
+        level = _real(level_dbm0, "level_dbm0")
+        twist = _real(twist_db, "twist_db")
+        action = "Queueing DTMF %r on channel %d" % (digits, chan)
+        self._check_level(action, "high-group tone", level)
+        self._check_level(action, "low-group tone", level - twist)
+        self._check_pair(action, level, level - twist, "the tones at %.2f and %.2f dBm0" % (level, level - twist))
+        rc = lib.cb_tone_send_dtmf(self._live(action), chan, digits.encode("ascii"), on_ms, off_ms, level, twist)
+        if rc == lib.CB_EFULL:
+            raise DspError("%s: the channel's queue is full (at most %d digits wait)" % (action, MAX_DTMF_QUEUE))
+        _check(rc, action)
 
     def play_tone(self, chan, f1, f2, level_dbm0, cadence=None, repeat=True):
-        """Play f1 (+f2) at level_dbm0 per tone; cadence [(on_ms, off_ms), ...] or None."""
-        flat = [int(x) for pair in (cadence or []) for x in pair]
+        """Play one or two frequencies on a channel, replacing whatever it was doing.
+
+        Args:
+            chan (int): channel, 0..nchan-1.
+            f1 (float): frequency, 1..3999 Hz.
+            f2 (float): second frequency, 1..3999 Hz, or 0 for a single tone.
+            level_dbm0 (float): level of each tone, dBm0.
+            cadence (list or None): (on_ms, off_ms) pairs, 1..16 of them, each 0..60000 ms,
+                at least one on time > 0; None = continuous.
+            repeat (bool): loop the cadence; False plays it once, then the channel idles.
+
+        Raises:
+            TypeError: wrong argument types.
+            ValueError: chan, a frequency, the level or the cadence out of range, or two
+                tones beyond full scale.
+            DspError: the bank is closed.
+        """
+        chan = self._chan(chan)
+        f1 = _real(f1, "f1")
+        f2 = _real(f2, "f2")
+        level = _real(level_dbm0, "level_dbm0")
+        action = "Playing %g%s Hz at %.2f dBm0 on channel %d" % (f1, "+%g" % f2 if f2 else "", level, chan)
+        if not 1 <= f1 < SAMPLE_RATE / 2:
+            raise ValueError("%s: f1 must be 1..%d Hz" % (action, SAMPLE_RATE // 2 - 1))
+        if f2 and not 1 <= f2 < SAMPLE_RATE / 2:
+            raise ValueError("%s: f2 must be 0 (none) or 1..%d Hz" % (action, SAMPLE_RATE // 2 - 1))
+        self._check_level(action, "level_dbm0", level)
+        if f2:
+            self._check_pair(action, level, level, "two tones at %.2f dBm0" % level)
+        flat = []
+        if cadence is not None:
+            try:
+                pairs = [tuple(p) for p in cadence]
+            except TypeError:
+                raise TypeError("%s: cadence must be a list of (on_ms, off_ms) pairs or None" % action) from None
+            if not 1 <= len(pairs) <= MAX_CADENCE_PAIRS or any(len(p) != 2 for p in pairs):
+                raise ValueError("%s: cadence must be 1..%d (on_ms, off_ms) pairs, got %r"
+                                 % (action, MAX_CADENCE_PAIRS, cadence))
+            flat = [_int(v, "cadence time", 0, MAX_SEGMENT_MS) for p in pairs for v in p]
+            if not any(flat[0::2]):
+                raise ValueError("%s: cadence %r never sounds (every on time is 0)" % (action, cadence))
         arr = ffi.new("int[]", flat or [0])
-        _check(lib.cb_tone_play(self._b, self._chan(chan), float(f1), float(f2), float(level_dbm0), arr,
-                                len(flat) // 2, 1 if repeat else 0),
-               "Playing %g+%g Hz at %g dBm0" % (f1, f2, level_dbm0))
+        _check(lib.cb_tone_play(self._live(action), chan, f1, f2, level, arr, len(flat) // 2, 1 if repeat else 0),
+               action)
 
     def play_plan_tone(self, chan, plan, tone):
-        """Play a call-progress tone of a plan ("cn", "eu", "us")."""
-        try:
-            f1, f2, level, cadence = TONE_PLANS[plan][tone]
-        except KeyError:
-            raise ValueError("tone %s/%s: plans are %s, tones dial, ringback, busy, congestion"
-                             % (plan, tone, ", ".join(TONE_PLANS))) from None
+        """Play a call-progress tone of a national plan (see TONE_PLANS), repeating its cadence.
+
+        Args:
+            chan (int): channel, 0..nchan-1.
+            plan (str): "cn", "eu" or "us".
+            tone (str): "dial", "ringback", "busy" or "congestion".
+
+        Raises:
+            TypeError: chan is not an integer.
+            ValueError: chan out of range, or an unknown plan or tone.
+            DspError: the bank is closed.
+        """
+        if plan not in TONE_PLANS or tone not in TONE_PLANS[plan]:
+            raise ValueError("tone %r of plan %r: plans are %s, tones %s"
+                             % (tone, plan, ", ".join(TONE_PLANS), ", ".join(_TONE_NAMES)))
+        f1, f2, level, cadence = TONE_PLANS[plan][tone]
         self.play_tone(chan, f1, f2, level, cadence, True)
 
     def stop(self, chan):
-        _check(lib.cb_tone_stop(self._b, self._chan(chan)), "Stopping tone")
+        """Silence a channel at once and drop its queued digits.
+
+        Args:
+            chan (int): channel, 0..nchan-1.
+
+        Raises:
+            TypeError: chan is not an integer.
+            ValueError: chan is out of range.
+            DspError: the bank is closed.
+        """
+        chan = self._chan(chan)
+        _check(lib.cb_tone_stop(self._live("Stopping channel %d" % chan), chan), "Stopping channel %d" % chan)
 
     def active(self, chan):
-        return bool(_check(lib.cb_tone_active(self._b, self._chan(chan)), "Reading tone state"))
+        """Whether a channel is still sending digits (their off times included) or a tone.
+
+        Args:
+            chan (int): channel, 0..nchan-1.
+
+        Returns:
+            bool: True while busy, False when idle.
+
+        Raises:
+            TypeError: chan is not an integer.
+            ValueError: chan is out of range.
+            DspError: the bank is closed.
+        """
+        chan = self._chan(chan)
+        return bool(_check(lib.cb_tone_active(self._live("Reading channel %d" % chan), chan),
+                           "Reading channel %d" % chan))
 
     def generate(self, out, nsamples):
-        """Fill out (array('h') of nchan*nsamples, channel-major) with every channel's next samples."""
-        buf, n = _samples(out)
-        if n != self._nchan * nsamples:
-            raise ValueError("expected %d x %d samples, got %d" % (self._nchan, nsamples, n))
-        _check(lib.cb_tone_generate(self._b, ffi.from_buffer("int16_t[]", buf), nsamples), "Generating tones")
+        """Write every channel's next nsamples samples (idle channels get zeros).
+
+        Args:
+            out (array.array): array('h') of nchan * nsamples samples, channel-major.
+            nsamples (int): samples per channel, 0..1000000.
+
+        Raises:
+            TypeError: out is not array('h'), or nsamples is not an integer.
+            ValueError: out does not hold nchan * nsamples samples.
+            DspError: the bank is closed.
+        """
+        nsamples = _int(nsamples, "nsamples", 0, 1000000)
+        _sample_array(out, self._nchan * nsamples, "out")
+        b = self._live("Generating tones")
+        if nsamples:
+            _check(lib.cb_tone_generate(b, ffi.from_buffer("int16_t[]", out), nsamples), "Generating tones")
 
     def close(self):
+        """Free the C bank. Calling it again does nothing; any other call raises DspError.
+
+        Returns:
+            None
+        """
         if self._b is not None:
             lib.cb_tone_bank_free(self._b)
             self._b = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

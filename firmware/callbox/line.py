@@ -1,85 +1,105 @@
-"""The one Python wrapper over callbox._line: E1 framer/deframer, HDLC bank, TDM helpers.
+"""The one Python wrapper over callbox._line: E1 framer/deframer, HDLC bank, TDM helpers,
+O.151 PRBS and line codes.
 
-Buffers belong to Python (bytearray / bytes) and go to C without copies; C objects
-are freed by close() or a context manager. One call handles a 20 ms block (160
-frames) of a span, or every D-channel of the box at once for HDLC.
+Buffers belong to Python (``bytearray``, ``bytes`` or anything bytes-like) and go to C
+without copies through ``ffi.from_buffer``; the buffers an object needs for itself are
+allocated once and reused. C objects are freed by ``close()`` or a ``with`` block, never by
+the garbage collector; a closed object raises LineError. One call handles one block
+(normally 160 frames = 20 ms) of a span, or every D-channel of the box at once.
+
+Bit order: raw line bits are packed MSB first (bit 1 of TS0 is the MSB of a frame's
+first octet when aligned). A frame is 32 octets, TS0..TS31.
+
+Errors: arguments are checked first (TypeError for a wrong type, ValueError for a
+wrong size or value), before anything changes; LineError names the action and the
+cause ("HDLC send on channel 2: queue or output buffer full").
 """
+import array
+
 from callbox._line import ffi, lib
 from callbox.errors import LineError
 
-E1_FRAME_BYTES = 32
+__all__ = ["E1_FRAME_BYTES", "HDLC_TX_QUEUE", "E1Tx", "E1Rx", "HdlcBank", "tdm_deinterleave", "tdm_interleave",
+           "payload_insert", "payload_extract", "Prbs", "LineCoder"]
 
+E1_FRAME_BYTES = 32
+"""Octets in one E1 frame (G.704 2.3.1: 32 timeslots)."""
+
+HDLC_TX_QUEUE = lib.CB_HDLC_TX_QUEUE
+"""Frames an HdlcBank channel can hold for sending (32)."""
+
+
+# ---------------------------------------------------------------- argument checks
 
 def _check(rc, action):
+    """rc from C, or LineError("<action>: <cause>") for a negative CB_LINE_* code."""
     if rc < 0:
         raise LineError("%s: %s" % (action, ffi.string(lib.cb_line_strerror(rc)).decode()))
     return rc
 
 
-def _out(out, n, what):
+def _nbytes(obj, what):
+    """Length in octets of a C-contiguous bytes-like object."""
+    try:
+        m = memoryview(obj)
+    except TypeError:
+        raise TypeError("%s: expected a bytes-like object, got %s" % (what, type(obj).__name__)) from None
+    if not m.c_contiguous:
+        raise TypeError("%s: the buffer must be contiguous" % what)
+    return m.nbytes
+
+
+def _out(out, nbytes, what):
+    """The caller's output buffer (checked: writable, exactly nbytes), or a new bytearray."""
     if out is None:
-        return bytearray(n)
-    if len(out) != n:
-        raise ValueError("%s: out must be %d bytes, got %d" % (what, n, len(out)))
+        return bytearray(nbytes)
+    n = _nbytes(out, what + " (out)")
+    if memoryview(out).readonly:
+        raise TypeError("%s: out must be writable (a bytearray), got %s" % (what, type(out).__name__))
+    if n != nbytes:
+        raise ValueError("%s: out must be %d bytes, got %d" % (what, nbytes, n))
     return out
 
 
+def _count(n, what, name="n"):
+    """A non-negative int count."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError("%s: %s must be an int, got %s" % (what, name, type(n).__name__))
+    if n < 0:
+        raise ValueError("%s: %s must be >= 0, got %d" % (what, name, n))
+    return n
+
+
 def _frames(data, what):
-    n = len(data)
+    """Whole 32-octet frames in data."""
+    n = _nbytes(data, what)
     if n % E1_FRAME_BYTES:
-        raise ValueError("%s: %d bytes is not a whole number of 32-octet frames" % (what, n))
+        raise ValueError("%s: %d bytes is not a whole number of %d-octet frames" % (what, n, E1_FRAME_BYTES))
     return n // E1_FRAME_BYTES
 
 
-class E1Tx:
-    """E1 framer (G.704): writes TS0 (FAS / NFAS with the A bit; with crc4, the CRC-4
-    multiframe: MFAS, C bits, E bits).
+def _u8(buf):
+    return ffi.from_buffer("uint8_t[]", buf)
 
-    Args:
-        crc4 (bool): send the CRC-4 multiframe.
-    """
 
-    def __init__(self, crc4=False):
-        self._t = lib.cb_e1_tx_new()
-        if self._t == ffi.NULL:
-            raise LineError("Creating an E1 framer: out of memory")
-        self._rai = False
-        self.crc4 = bool(crc4)
-        lib.cb_e1_tx_set_crc4(self._t, 1 if crc4 else 0)
+class _Handle:
+    """Shared lifecycle: one C object, freed by close() or a with block."""
 
-    def __str__(self):
-        return "E1Tx(crc4=%s, remote_alarm=%s)" % (self.crc4, self._rai)
+    _kind = "object"
 
-    def set_far_no_crc4(self, on):
-        """G.706 Annex B: the far end sends no CRC-4; keep the multiframe, send E bits as 0."""
-        lib.cb_e1_tx_set_ebits_zero(self._t, 1 if on else 0)
+    def _live(self, action):
+        if self._h is None:
+            raise LineError("%s: the %s is closed" % (action, self._kind))
+        return self._h
 
-    def report_crc_errors(self, n):
-        """Send n E bits as 0: the far end learns of our received CRC-4 errors."""
-        lib.cb_e1_tx_report_crc_errors(self._t, int(n))
-
-    @property
-    def remote_alarm(self):
-        """bool: the A bit (RAI) sent in NFAS frames."""
-        return self._rai
-
-    @remote_alarm.setter
-    def remote_alarm(self, on):
-        self._rai = bool(on)
-        lib.cb_e1_tx_set_rai(self._t, 1 if on else 0)
-
-    def frame(self, ts, out=None):
-        """Frame n*32 octets of timeslots into the raw bitstream (returned)."""
-        n = _frames(ts, "E1 framing")
-        out = _out(out, len(ts), "E1 framing")
-        _check(lib.cb_e1_tx_frame(self._t, ffi.from_buffer("uint8_t[]", ts), ffi.from_buffer("uint8_t[]", out), n),
-               "E1 framing")
-        return out
+    def _free(self, h):
+        raise NotImplementedError
 
     def close(self):
-        if self._t is not None:
-            lib.cb_e1_tx_free(self._t)
-            self._t = None
+        """Free the C object. Calling it again does nothing."""
+        if self._h is not None:
+            self._free(self._h)
+            self._h = None
 
     def __enter__(self):
         return self
@@ -88,8 +108,113 @@ class E1Tx:
         self.close()
 
 
-class E1Rx:
-    """E1 deframer (G.706 4.1): alignment on raw bits, defects and counters."""
+# ---------------------------------------------------------------- E1
+
+class E1Tx(_Handle):
+    """E1 framer (G.704 2.3): copies timeslots 1..31 and writes TS0.
+
+    Even frames carry the FAS ``C 0011011``, odd ones the NFAS ``Si 1 A Sa4..Sa8``;
+    C/Si and Sa are 1, A is remote_alarm. With crc4 the CRC-4 multiframe replaces
+    bit 1 (MFAS, C bits, E bits; G.704 2.3.3).
+
+    Args:
+        crc4 (bool): send the CRC-4 multiframe.
+
+    Raises:
+        LineError: out of memory.
+    """
+
+    _kind = "E1 framer"
+
+    def __init__(self, crc4=False):
+        self._h = None
+        h = lib.cb_e1_tx_new()
+        if h == ffi.NULL:
+            raise LineError("Creating an E1 framer: out of memory")
+        self._h = h
+        self._rai = False
+        self.crc4 = bool(crc4)
+        lib.cb_e1_tx_set_crc4(h, 1 if crc4 else 0)
+
+    def _free(self, h):
+        lib.cb_e1_tx_free(h)
+
+    def __str__(self):
+        return "E1Tx(crc4=%s, remote_alarm=%s%s)" % (self.crc4, self._rai, ", closed" if self._h is None else "")
+
+    @property
+    def remote_alarm(self):
+        """bool: the A bit (RAI, G.704 Table 5A) sent in every following NFAS. Setting it
+        raises LineError when the framer is closed."""
+        return self._rai
+
+    @remote_alarm.setter
+    def remote_alarm(self, on):
+        lib.cb_e1_tx_set_rai(self._live("Setting the E1 remote alarm"), 1 if on else 0)
+        self._rai = bool(on)
+
+    def set_far_no_crc4(self, on):
+        """G.706 Annex B: the far end sends no CRC-4; keep the multiframe, send E bits as 0.
+
+        Args:
+            on (bool): the far end has no CRC-4.
+
+        Raises:
+            LineError: the framer is closed.
+        """
+        lib.cb_e1_tx_set_ebits_zero(self._live("Setting E1 Annex B mode"), 1 if on else 0)
+
+    def report_crc_errors(self, n):
+        """Send n E bits as 0 so that the far end learns of our received CRC-4 errors.
+
+        Args:
+            n (int): errored sub-multiframes (at most 16 stay pending).
+
+        Raises:
+            TypeError, ValueError: n is not an int >= 0.
+            LineError: the framer is closed.
+        """
+        _count(n, "Reporting CRC-4 errors")
+        lib.cb_e1_tx_report_crc_errors(self._live("Reporting CRC-4 errors"), min(n, 1 << 30))
+
+    def frame(self, ts, out=None):
+        """Frame n frames of timeslots into the raw bitstream.
+
+        Args:
+            ts (bytes-like): n * 32 octets; TS0 of each frame is ignored.
+            out (bytearray): n * 32 octets to write into (may be ts itself); new if None.
+
+        Returns:
+            bytearray: out, the raw line bits (MSB first).
+
+        Raises:
+            TypeError: ts or out is not a (writable) bytes-like object.
+            ValueError: ts is not whole frames, or out has another size.
+            LineError: the framer is closed.
+        """
+        n = _frames(ts, "E1 framing")
+        out = _out(out, n * E1_FRAME_BYTES, "E1 framing")
+        h = self._live("E1 framing")
+        _check(lib.cb_e1_tx_frame(h, _u8(ts), _u8(out), n), "E1 framing")
+        return out
+
+
+class E1Rx(_Handle):
+    """E1 deframer: frame alignment on a raw bitstream (G.706 4.1), defects (G.775), counters.
+
+    Alignment is found at any bit offset and may move at any time. Each deframe()
+    call returns exactly as many frames as it was given: the aligned frames one frame
+    time late (a constant delay), all-ones frames while not aligned. See
+    drivers/include/callbox/e1.h for the rules.
+
+    Args:
+        crc4 (bool): check the CRC-4 multiframe (G.704 2.3.3, G.706 4.2).
+
+    Raises:
+        LineError: out of memory.
+    """
+
+    _kind = "E1 deframer"
 
     COUNTER_DESCRIPTIONS = {
         "rx:frames": "Rx frames in alignment",
@@ -104,166 +229,382 @@ class E1Rx:
         "rx:crc4_blocks": "Rx CRC-4 sub-multiframes checked",
         "rx:mf_realignments": "Rx CRC-4 multiframe alignments",
     }
+    """Every counter: machine name -> text for consoles and the web UI."""
+
+    _COUNTER_FIELDS = (("rx:frames", "frames"), ("rx:fas_errors", "fas_errors"), ("rx:nfas_errors", "nfas_errors"),
+                       ("rx:realignments", "realignments"), ("rx:slips", "slips"),
+                       ("rx:los_events", "los_events"), ("rx:ais_events", "ais_events"),
+                       ("rx:crc4_errors", "crc4_errors"), ("rx:ebit_errors", "ebit_errors"),
+                       ("rx:crc4_blocks", "crc4_blocks"), ("rx:mf_realignments", "mf_realignments"))
 
     def __init__(self, crc4=False):
-        self._r = lib.cb_e1_rx_new()
-        if self._r == ffi.NULL:
+        self._h = None
+        h = lib.cb_e1_rx_new()
+        if h == ffi.NULL:
             raise LineError("Creating an E1 deframer: out of memory")
+        self._h = h
         self.crc4 = bool(crc4)
-        lib.cb_e1_rx_set_crc4(self._r, 1 if crc4 else 0)
+        lib.cb_e1_rx_set_crc4(h, 1 if crc4 else 0)
         self._st = ffi.new("cb_e1_status_t *")
         self._ctr = ffi.new("cb_e1_counters_t *")
 
+    def _free(self, h):
+        lib.cb_e1_rx_free(h)
+
     def __str__(self):
-        return "E1Rx(%s)" % ", ".join("%s=%s" % kv for kv in self.status().items())
+        if self._h is None:
+            return "E1Rx(crc4=%s, closed)" % self.crc4
+        return "E1Rx(crc4=%s, %s)" % (self.crc4, ", ".join("%s=%s" % kv for kv in self.status().items()))
 
     def deframe(self, raw, out=None):
-        """Consume n*32 bytes of raw bits; return exactly n frames (all ones while not aligned)."""
+        """Consume n * 32 octets of raw line bits, return exactly n frames.
+
+        Args:
+            raw (bytes-like): n * 32 octets of raw bits, MSB first, any alignment.
+            out (bytearray): n * 32 octets to write into (not raw itself); new if None.
+
+        Returns:
+            bytearray: out: n frames of 32 octets, 0xFF-filled while not aligned.
+
+        Raises:
+            TypeError: raw or out is not a (writable) bytes-like object.
+            ValueError: raw is not whole frames, out has another size or is raw.
+            LineError: the deframer is closed.
+        """
         n = _frames(raw, "E1 deframing")
-        out = _out(out, len(raw), "E1 deframing")
-        _check(lib.cb_e1_rx_deframe(self._r, ffi.from_buffer("uint8_t[]", raw), ffi.from_buffer("uint8_t[]", out), n),
-               "E1 deframing")
+        if out is not None and out is raw:
+            raise ValueError("E1 deframing: out must not be raw itself")
+        out = _out(out, n * E1_FRAME_BYTES, "E1 deframing")
+        h = self._live("E1 deframing")
+        _check(lib.cb_e1_rx_deframe(h, _u8(raw), _u8(out), n), "E1 deframing")
         return out
 
     def status(self):
-        """{"los", "ais", "lof", "rai", "aligned"}: bools."""
-        lib.cb_e1_rx_status(self._r, self._st)
+        """Defects now.
+
+        Returns:
+            dict: bools "los", "ais", "lof" (not aligned and not LOS), "rai", "aligned",
+            and with CRC-4 meaning "lomf" (no multiframe alignment) and "far_no_crc4"
+            (G.706 Annex B).
+
+        Raises:
+            LineError: the deframer is closed.
+        """
+        lib.cb_e1_rx_status(self._live("Reading E1 status"), self._st)
         s = self._st
         return {"los": bool(s.los), "ais": bool(s.ais), "lof": bool(s.lof), "rai": bool(s.rai),
                 "aligned": bool(s.aligned), "lomf": bool(s.lomf), "far_no_crc4": bool(s.far_no_crc4)}
 
-    def take_crc_errors(self):
-        """CRC-4 errors since the last call (to report back with E bits)."""
-        return lib.cb_e1_rx_take_crc_errors(self._r)
-
     def counters(self):
-        """Counters by machine name (see COUNTER_DESCRIPTIONS)."""
-        lib.cb_e1_rx_counters(self._r, self._ctr)
+        """Counters since creation or reset_counters().
+
+        Returns:
+            dict: machine name (see COUNTER_DESCRIPTIONS) -> int.
+
+        Raises:
+            LineError: the deframer is closed.
+        """
+        lib.cb_e1_rx_counters(self._live("Reading E1 counters"), self._ctr)
         c = self._ctr
-        return {"rx:frames": c.frames, "rx:fas_errors": c.fas_errors, "rx:nfas_errors": c.nfas_errors,
-                "rx:realignments": c.realignments, "rx:slips": c.slips, "rx:los_events": c.los_events,
-                "rx:ais_events": c.ais_events, "rx:crc4_errors": c.crc4_errors,
-                "rx:ebit_errors": c.ebit_errors, "rx:crc4_blocks": c.crc4_blocks,
-                "rx:mf_realignments": c.mf_realignments}
+        return {name: int(getattr(c, field)) for name, field in self._COUNTER_FIELDS}
 
     def reset_counters(self):
-        lib.cb_e1_rx_reset_counters(self._r)
+        """Set every counter to 0.
 
-    def close(self):
-        if self._r is not None:
-            lib.cb_e1_rx_free(self._r)
-            self._r = None
+        Raises:
+            LineError: the deframer is closed.
+        """
+        lib.cb_e1_rx_reset_counters(self._live("Resetting E1 counters"))
 
-    def __enter__(self):
-        return self
+    def take_crc_errors(self):
+        """CRC-4 errors since the last call, to report back with E bits (E1Tx.report_crc_errors).
 
-    def __exit__(self, *exc):
-        self.close()
+        Returns:
+            int: errored sub-multiframes.
+
+        Raises:
+            LineError: the deframer is closed.
+        """
+        return lib.cb_e1_rx_take_crc_errors(self._live("Reading CRC-4 errors"))
 
 
-class HdlcBank:
-    """HDLC framing for nchan D-channels (one call per block for all of them).
+# ---------------------------------------------------------------- HDLC
+
+class HdlcBank(_Handle):
+    """HDLC framing (Q.921 2.2-2.10) for nchan D-channels, one call per block for all of them.
+
+    Flags 0x7E, a 0 inserted after five 1s, FCS-16 (CRC-CCITT reflected, preset
+    0xFFFF, complemented, low octet first), seven 1s abort, flags when idle. The
+    timeslot octets are read MSB first (wire order); each HDLC octet goes LSB first
+    inside that bit stream, as Q.921 in E1 TS16 does on real framers.
 
     Args:
-        nchan (int): channels.
-        max_frame (int): largest frame without FCS (Q.921: 260 + 4 header octets).
+        nchan (int): channels, 1..1024.
+        max_frame (int): largest frame without FCS, 1..4096 (Q.921 N201 = 260 plus
+            4 octets of address and control: 264).
+
+    Raises:
+        TypeError, ValueError: bad nchan or max_frame.
+        LineError: out of memory.
     """
 
+    _kind = "HDLC bank"
+
+    COUNTER_DESCRIPTIONS = {
+        "rx:frames": "Rx HDLC frames",
+        "rx:fcs_errors": "Rx HDLC FCS errors",
+        "rx:aborts": "Rx HDLC aborts",
+        "rx:too_long": "Rx HDLC frames too long",
+        "rx:too_short": "Rx HDLC frames too short",
+        "tx:frames": "Tx HDLC frames",
+    }
+    """Every counter: machine name -> text for consoles and the web UI."""
+
     def __init__(self, nchan, max_frame=264):
-        if not isinstance(nchan, int) or not 1 <= nchan <= 1024:
-            raise ValueError("nchan must be an integer 1..1024, got %r" % (nchan,))
-        if not isinstance(max_frame, int) or not 1 <= max_frame <= 4096:
-            raise ValueError("max_frame must be an integer 1..4096, got %r" % (max_frame,))
-        self._b = lib.cb_hdlc_bank_new(nchan, max_frame)
-        if self._b == ffi.NULL:
+        self._h = None
+        for name, v, hi in (("nchan", nchan, 1024), ("max_frame", max_frame, 4096)):
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise TypeError("Creating an HDLC bank: %s must be an int, got %s" % (name, type(v).__name__))
+            if not 1 <= v <= hi:
+                raise ValueError("Creating an HDLC bank: %s must be 1..%d, got %d" % (name, hi, v))
+        h = lib.cb_hdlc_bank_new(nchan, max_frame)
+        if h == ffi.NULL:
             raise LineError("Creating an HDLC bank of %d channels: out of memory" % nchan)
+        self._h = h
         self.nchan = nchan
         self.max_frame = max_frame
-        self._maxfr = 64 * nchan
-        self._buf = bytearray(self._maxfr * max_frame)
-        self._fr = ffi.new("cb_hdlc_frame_t[]", self._maxfr)
+        self._rx_n = -1
         self._ctr = ffi.new("cb_hdlc_counters_t *")
 
+    def _free(self, h):
+        lib.cb_hdlc_bank_free(h)
+
     def __str__(self):
-        return "HdlcBank(nchan=%d, max_frame=%d)" % (self.nchan, self.max_frame)
+        return "HdlcBank(nchan=%d, max_frame=%d%s)" % (self.nchan, self.max_frame,
+                                                        ", closed" if self._h is None else "")
+
+    def _chan(self, chan, what):
+        if not isinstance(chan, int) or isinstance(chan, bool):
+            raise TypeError("%s: chan must be an int, got %s" % (what, type(chan).__name__))
+        if not 0 <= chan < self.nchan:
+            raise ValueError("%s: chan %d outside 0..%d" % (what, chan, self.nchan - 1))
+        return chan
+
+    def _rx_buffers(self, n):
+        """Output room for one rx() of n octets per channel (bounds in callbox/hdlc.h), kept for reuse."""
+        if n > self._rx_n:
+            self._rx_n = n
+            self._buf = bytearray(self.nchan * (n + self.max_frame))
+            self._maxfr = self.nchan * (n // 4 + 2)
+            self._fr = ffi.new("cb_hdlc_frame_t[]", self._maxfr)
+        return self._buf, self._fr, self._maxfr
 
     def rx(self, octets, n):
-        """Receive n octets of every channel (channel-major); returns [(chan, frame bytes)]."""
-        if len(octets) != self.nchan * n:
-            raise ValueError("HDLC rx: expected %d x %d octets, got %d" % (self.nchan, n, len(octets)))
-        k = _check(lib.cb_hdlc_rx(self._b, ffi.from_buffer("uint8_t[]", octets), n,
-                                  ffi.from_buffer("uint8_t[]", self._buf), len(self._buf), self._fr, self._maxfr),
-                   "HDLC receive")
-        return [(self._fr[i].chan, bytes(self._buf[self._fr[i].offset:self._fr[i].offset + self._fr[i].len]))
-                for i in range(k)]
+        """Receive n octets of every channel.
+
+        Args:
+            octets (bytes-like): nchan * n octets, channel-major (n of channel 0, then
+                n of channel 1, ...), each read MSB first.
+            n (int): octets per channel.
+
+        Returns:
+            list: (chan, frame bytes without FCS) for each good frame completed in this
+            call; channel 0's first, each channel's in order.
+
+        Raises:
+            TypeError: octets is not bytes-like, or n not an int.
+            ValueError: n < 0, or octets is not nchan * n long.
+            LineError: the bank is closed.
+        """
+        _count(n, "HDLC receive")
+        got = _nbytes(octets, "HDLC receive")
+        if got != self.nchan * n:
+            raise ValueError("HDLC receive: expected %d channels x %d octets = %d, got %d"
+                             % (self.nchan, n, self.nchan * n, got))
+        h = self._live("HDLC receive")
+        buf, fr, maxfr = self._rx_buffers(n)
+        k = _check(lib.cb_hdlc_rx(h, _u8(octets), n, _u8(buf), len(buf), fr, maxfr), "HDLC receive")
+        return [(fr[i].chan, bytes(buf[fr[i].offset:fr[i].offset + fr[i].len])) for i in range(k)]
 
     def send(self, chan, frame):
-        """Queue a frame (the FCS is added). Raises LineError when the queue (32 frames) is full."""
-        if not 0 <= chan < self.nchan:
-            raise ValueError("HDLC send: chan %r outside 0..%d" % (chan, self.nchan - 1))
-        if not 1 <= len(frame) <= self.max_frame:
-            raise ValueError("HDLC send: frame of %d octets outside 1..%d" % (len(frame), self.max_frame))
-        _check(lib.cb_hdlc_send(self._b, chan, bytes(frame), len(frame)), "HDLC send on channel %d" % chan)
+        """Queue a frame on a channel; the FCS is added in C.
+
+        Args:
+            chan (int): channel, 0..nchan-1.
+            frame (bytes-like): 1..max_frame octets (address, control, information).
+
+        Raises:
+            TypeError: chan not an int, frame not bytes-like.
+            ValueError: chan out of range, frame empty or longer than max_frame.
+            LineError: the channel's queue already holds HDLC_TX_QUEUE (32) frames, or
+                the bank is closed.
+        """
+        what = "HDLC send on channel %s" % (chan,)
+        self._chan(chan, what)
+        n = _nbytes(frame, what)
+        if not 1 <= n <= self.max_frame:
+            raise ValueError("%s: frame of %d octets outside 1..%d" % (what, n, self.max_frame))
+        rc = lib.cb_hdlc_send(self._live(what), chan, _u8(frame), n)
+        if rc == lib.CB_LINE_EFULL:
+            raise LineError("%s: transmit queue full (%d frames)" % (what, HDLC_TX_QUEUE))
+        _check(rc, what)
+
+    def pending(self, chan):
+        """Frames still queued on a channel, the one being sent included.
+
+        Args:
+            chan (int): channel, 0..nchan-1.
+
+        Returns:
+            int: 0..HDLC_TX_QUEUE.
+
+        Raises:
+            TypeError, ValueError: bad chan.
+            LineError: the bank is closed.
+        """
+        self._chan(chan, "Reading the HDLC queue")
+        return _check(lib.cb_hdlc_pending(self._live("Reading the HDLC queue"), chan), "Reading the HDLC queue")
 
     def tx(self, n, out=None):
-        """n octets of every channel (channel-major): queued frames, else flags."""
-        out = _out(out, self.nchan * n, "HDLC tx")
-        _check(lib.cb_hdlc_tx(self._b, ffi.from_buffer("uint8_t[]", out), n), "HDLC transmit")
+        """Produce n octets of every channel: queued frames, flags when idle.
+
+        Args:
+            n (int): octets per channel.
+            out (bytearray): nchan * n octets to write into; new if None.
+
+        Returns:
+            bytearray: out, channel-major, each octet sent MSB first.
+
+        Raises:
+            TypeError: n not an int, out not a writable bytes-like object.
+            ValueError: n < 0, or out has another size.
+            LineError: the bank is closed.
+        """
+        _count(n, "HDLC transmit")
+        out = _out(out, self.nchan * n, "HDLC transmit")
+        _check(lib.cb_hdlc_tx(self._live("HDLC transmit"), _u8(out), n), "HDLC transmit")
         return out
 
     def counters(self, chan):
-        _check(lib.cb_hdlc_counters(self._b, chan, self._ctr), "Reading HDLC counters")
+        """Counters of one channel since the bank was created.
+
+        Args:
+            chan (int): channel, 0..nchan-1.
+
+        Returns:
+            dict: "rx:frames", "rx:fcs_errors", "rx:aborts", "rx:too_long",
+            "rx:too_short", "tx:frames" -> int (see COUNTER_DESCRIPTIONS).
+
+        Raises:
+            TypeError, ValueError: bad chan.
+            LineError: the bank is closed.
+        """
+        self._chan(chan, "Reading HDLC counters")
+        _check(lib.cb_hdlc_counters(self._live("Reading HDLC counters"), chan, self._ctr), "Reading HDLC counters")
         c = self._ctr
-        return {"rx:frames": c.rx_frames, "rx:fcs_errors": c.rx_fcs_errors, "rx:aborts": c.rx_aborts,
-                "rx:too_long": c.rx_too_long, "rx:too_short": c.rx_too_short, "tx:frames": c.tx_frames}
-
-    def close(self):
-        if self._b is not None:
-            lib.cb_hdlc_bank_free(self._b)
-            self._b = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        return {"rx:frames": int(c.rx_frames), "rx:fcs_errors": int(c.rx_fcs_errors), "rx:aborts": int(c.rx_aborts),
+                "rx:too_long": int(c.rx_too_long), "rx:too_short": int(c.rx_too_short),
+                "tx:frames": int(c.tx_frames)}
 
 
-def payload_insert(frames, payload, n):
-    """Write n x 30 payload octets into the bearer timeslots of n frames (in place)."""
-    if len(frames) != 32 * n or len(payload) != 30 * n:
-        raise ValueError("payload_insert: need %d frame and %d payload octets" % (32 * n, 30 * n))
-    lib.cb_e1_payload_insert(ffi.from_buffer("uint8_t[]", frames), ffi.from_buffer("uint8_t[]", payload), n)
+# ---------------------------------------------------------------- TDM and payload
 
-
-def payload_extract(frames, n, out=None):
-    """The bearer timeslots of n frames as n x 30 octets."""
-    if len(frames) != 32 * n:
-        raise ValueError("payload_extract: need %d frame octets" % (32 * n))
-    out = _out(out, 30 * n, "payload_extract")
-    lib.cb_e1_payload_extract(ffi.from_buffer("uint8_t[]", frames), ffi.from_buffer("uint8_t[]", out), n)
-    return out
+def _frame_block(data, n, what):
+    _count(n, what)
+    got = _nbytes(data, what)
+    if got != E1_FRAME_BYTES * n:
+        raise ValueError("%s: expected %d x %d = %d octets, got %d"
+                         % (what, n, E1_FRAME_BYTES, E1_FRAME_BYTES * n, got))
 
 
 def tdm_deinterleave(frames, n, out=None):
-    """n frames x 32 octets -> 32 timeslot blocks x n octets."""
-    if len(frames) != 32 * n:
-        raise ValueError("tdm: expected %d octets, got %d" % (32 * n, len(frames)))
-    out = _out(out, 32 * n, "tdm_deinterleave")
-    lib.cb_tdm_deinterleave(ffi.from_buffer("uint8_t[]", frames), ffi.from_buffer("uint8_t[]", out), n)
+    """Frames to timeslots: n frames x 32 octets -> 32 timeslot blocks x n octets.
+
+    Args:
+        frames (bytes-like): 32 * n octets, frame-major.
+        n (int): frames.
+        out (bytearray): 32 * n octets to write into (not frames itself); new if None.
+
+    Returns:
+        bytearray: out, timeslot-major: TS0's n octets, TS1's n octets, ...
+
+    Raises:
+        TypeError: a buffer is not (writable) bytes-like, or n not an int.
+        ValueError: sizes do not match n, or out is frames.
+    """
+    _frame_block(frames, n, "TDM deinterleave")
+    if out is not None and out is frames:
+        raise ValueError("TDM deinterleave: out must not be frames itself")
+    out = _out(out, E1_FRAME_BYTES * n, "TDM deinterleave")
+    lib.cb_tdm_deinterleave(_u8(frames), _u8(out), n)
     return out
 
 
 def tdm_interleave(chans, n, out=None):
-    """32 timeslot blocks x n octets -> n frames x 32 octets."""
-    if len(chans) != 32 * n:
-        raise ValueError("tdm: expected %d octets, got %d" % (32 * n, len(chans)))
-    out = _out(out, 32 * n, "tdm_interleave")
-    lib.cb_tdm_interleave(ffi.from_buffer("uint8_t[]", chans), ffi.from_buffer("uint8_t[]", out), n)
+    """Timeslots to frames: 32 timeslot blocks x n octets -> n frames x 32 octets.
+
+    Args:
+        chans (bytes-like): 32 * n octets, timeslot-major.
+        n (int): frames.
+        out (bytearray): 32 * n octets to write into (not chans itself); new if None.
+
+    Returns:
+        bytearray: out, frame-major.
+
+    Raises:
+        TypeError: a buffer is not (writable) bytes-like, or n not an int.
+        ValueError: sizes do not match n, or out is chans.
+    """
+    _frame_block(chans, n, "TDM interleave")
+    if out is not None and out is chans:
+        raise ValueError("TDM interleave: out must not be chans itself")
+    out = _out(out, E1_FRAME_BYTES * n, "TDM interleave")
+    lib.cb_tdm_interleave(_u8(chans), _u8(out), n)
     return out
 
 
-class Prbs:
+def payload_insert(frames, payload, n):
+    """Write n x 30 payload octets into the bearer timeslots (1-15, 17-31) of n frames, in place.
+
+    Args:
+        frames (bytearray): 32 * n octets, changed in place.
+        payload (bytes-like): 30 * n octets, in transmission order.
+        n (int): frames.
+
+    Raises:
+        TypeError, ValueError: bad buffers or n.
+    """
+    _frame_block(frames, n, "Payload insert")
+    if memoryview(frames).readonly:
+        raise TypeError("Payload insert: frames must be writable")
+    if _nbytes(payload, "Payload insert") != 30 * n:
+        raise ValueError("Payload insert: need %d payload octets for %d frames" % (30 * n, n))
+    lib.cb_e1_payload_insert(_u8(frames), _u8(payload), n)
+
+
+def payload_extract(frames, n, out=None):
+    """The bearer timeslots (1-15, 17-31) of n frames as n x 30 octets.
+
+    Args:
+        frames (bytes-like): 32 * n octets.
+        n (int): frames.
+        out (bytearray): 30 * n octets to write into; new if None.
+
+    Returns:
+        bytearray: out.
+
+    Raises:
+        TypeError, ValueError: bad buffers or n.
+    """
+    _frame_block(frames, n, "Payload extract")
+    out = _out(out, 30 * n, "Payload extract")
+    lib.cb_e1_payload_extract(_u8(frames), _u8(out), n)
+    return out
+
+
+# ---------------------------------------------------------------- PRBS
+
+class Prbs(_Handle):
     """O.151 test sequence generator and checker (BERT).
 
     Args:
@@ -272,62 +613,103 @@ class Prbs:
 
     Raises:
         ValueError: an order O.151 does not define here.
+        LineError: out of memory.
     """
 
+    _kind = "PRBS generator"
     ORDERS = (11, 15, 20, 23)
 
     def __init__(self, order=15, inverted=False):
+        self._h = None
         if order not in self.ORDERS:
             raise ValueError("PRBS order %r is not one of: %s" % (order, ", ".join(map(str, self.ORDERS))))
-        self._p = lib.cb_prbs_new(order, 1 if inverted else 0)
-        if self._p == ffi.NULL:
+        h = lib.cb_prbs_new(order, 1 if inverted else 0)
+        if h == ffi.NULL:
             raise LineError("Creating a PRBS 2^%d-1 generator: out of memory" % order)
+        self._h = h
         self.order = order
         self.inverted = bool(inverted)
         self._st = ffi.new("cb_prbs_stats_t *")
+
+    def _free(self, h):
+        lib.cb_prbs_free(h)
 
     def __str__(self):
         return "Prbs(2^%d-1, %s)" % (self.order, "inverted" if self.inverted else "non-inverted")
 
     def generate(self, nbytes, out=None):
-        """The next nbytes of the sequence (MSB first)."""
+        """The next nbytes of the sequence, MSB first.
+
+        Args:
+            nbytes (int): octets.
+            out (bytearray): nbytes octets to write into; new if None.
+
+        Returns:
+            bytearray: out.
+
+        Raises:
+            TypeError, ValueError: bad nbytes or out.
+            LineError: closed.
+        """
+        _count(nbytes, "PRBS generate", "nbytes")
         out = _out(out, nbytes, "PRBS generate")
-        lib.cb_prbs_generate(self._p, ffi.from_buffer("uint8_t[]", out), nbytes)
+        lib.cb_prbs_generate(self._live("PRBS generate"), _u8(out), nbytes)
         return out
 
     def insert_error(self):
-        """Flip the next generated bit."""
-        lib.cb_prbs_insert_error(self._p)
+        """Flip the next generated bit.
+
+        Raises:
+            LineError: closed.
+        """
+        lib.cb_prbs_insert_error(self._live("PRBS error insertion"))
 
     def check(self, data):
-        """Compare received bytes with the sequence; returns stats()."""
-        if len(data):
-            lib.cb_prbs_check(self._p, ffi.from_buffer("uint8_t[]", data), len(data))
+        """Compare received octets with the sequence.
+
+        Args:
+            data (bytes-like): received octets, MSB first.
+
+        Returns:
+            dict: stats().
+
+        Raises:
+            TypeError: data is not bytes-like.
+            LineError: closed.
+        """
+        n = _nbytes(data, "PRBS check")
+        h = self._live("PRBS check")
+        if n:
+            lib.cb_prbs_check(h, _u8(data), n)
         return self.stats()
 
     def stats(self):
-        """{"synced", "bits", "errors", "sync_losses", "ber"}."""
-        lib.cb_prbs_stats(self._p, self._st)
+        """Checker results.
+
+        Returns:
+            dict: "synced" (bool), "bits", "errors", "sync_losses" (int), "ber" (float,
+            None before any bit).
+
+        Raises:
+            LineError: closed.
+        """
+        lib.cb_prbs_stats(self._live("Reading PRBS stats"), self._st)
         s = self._st
         return {"synced": bool(s.synced), "bits": s.bits, "errors": s.errors, "sync_losses": s.sync_losses,
                 "ber": (s.errors / s.bits) if s.bits else None}
 
     def reset_stats(self):
-        lib.cb_prbs_reset_stats(self._p)
+        """Zero the checker's counts (sync is kept).
 
-    def close(self):
-        if self._p is not None:
-            lib.cb_prbs_free(self._p)
-            self._p = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        Raises:
+            LineError: closed.
+        """
+        lib.cb_prbs_reset_stats(self._live("Resetting PRBS stats"))
 
 
-class LineCoder:
+# ---------------------------------------------------------------- line codes
+
+class LineCoder(_Handle):
     """AMI, HDB3 or B8ZS line coding on ternary symbols (-1, 0, +1), with BPV/EXZ counting.
 
     Args:
@@ -335,58 +717,83 @@ class LineCoder:
 
     Raises:
         ValueError: an unknown code.
+        LineError: out of memory.
     """
 
+    _kind = "line coder"
     CODES = {"ami": 0, "hdb3": 1, "b8zs": 2}
 
     def __init__(self, code):
+        self._h = None
         if code not in self.CODES:
             raise ValueError("line code %r is not one of: %s" % (code, ", ".join(self.CODES)))
-        self._lc = lib.cb_linecode_new(self.CODES[code])
-        if self._lc == ffi.NULL:
+        h = lib.cb_linecode_new(self.CODES[code])
+        if h == ffi.NULL:
             raise LineError("Creating a %s coder: out of memory" % code)
+        self._h = h
         self.code = code
         self._ctr = ffi.new("cb_linecode_counters_t *")
+
+    def _free(self, h):
+        lib.cb_linecode_free(h)
 
     def __str__(self):
         return "LineCoder(%s)" % self.code
 
     def encode(self, data, nbits=None):
-        """Bits (bytes, MSB first; nbits of them, default all) -> symbols (array('b'))."""
-        import array
-        nbits = len(data) * 8 if nbits is None else nbits
-        if not 0 <= nbits <= len(data) * 8:
-            raise ValueError("nbits %r outside 0..%d" % (nbits, len(data) * 8))
+        """Bits to symbols, as far as they are final (the coder looks ahead).
+
+        Args:
+            data (bytes-like): bits, MSB first.
+            nbits (int): bits of data to take; all if None.
+
+        Returns:
+            array.array('b'): symbols -1 / 0 / +1.
+
+        Raises:
+            TypeError, ValueError: bad data or nbits.
+            LineError: closed or failed.
+        """
+        total = _nbytes(data, "Line encoding") * 8
+        nbits = total if nbits is None else _count(nbits, "Line encoding", "nbits")
+        if nbits > total:
+            raise ValueError("Line encoding: nbits %d outside 0..%d" % (nbits, total))
+        h = self._live("Line encoding")
         out = array.array("b", bytes(nbits + 8))
-        n = lib.cb_linecode_encode(self._lc, ffi.from_buffer("uint8_t[]", data) if len(data) else ffi.new("uint8_t[1]"),
-                                   nbits, ffi.from_buffer("int8_t[]", out))
-        _check(n, "Line encoding")
+        src = _u8(data) if total else ffi.new("uint8_t[1]")
+        n = _check(lib.cb_linecode_encode(h, src, nbits, ffi.from_buffer("int8_t[]", out)), "Line encoding")
         return out[:n]
 
     def decode(self, symbols):
-        """Symbols (sequence of -1/0/+1) -> bits, one per byte (0/1), as far as they are final."""
-        import array
+        """Symbols to bits, as far as they are final.
+
+        Args:
+            symbols (iterable of int): -1 / 0 / +1.
+
+        Returns:
+            bytes: one bit per octet (0 / 1).
+
+        Raises:
+            OverflowError: a symbol outside a signed octet.
+            LineError: closed or failed.
+        """
         sym = array.array("b", symbols)
-        out = bytearray(len(sym) + 8)
+        h = self._live("Line decoding")
         if not len(sym):
             return bytes()
-        n = _check(lib.cb_linecode_decode(self._lc, ffi.from_buffer("int8_t[]", sym), len(sym),
-                                          ffi.from_buffer("uint8_t[]", out)), "Line decoding")
+        out = bytearray(len(sym) + 8)
+        n = _check(lib.cb_linecode_decode(h, ffi.from_buffer("int8_t[]", sym), len(sym), _u8(out)), "Line decoding")
         return bytes(out[:n])
 
     def counters(self):
-        """{"rx:bpv", "rx:exz", "rx:lcv", "rx:substitutions"} (LCV = BPV + EXZ)."""
-        lib.cb_linecode_counters(self._lc, self._ctr)
+        """Decoder counters.
+
+        Returns:
+            dict: "rx:bpv", "rx:exz", "rx:lcv" (BPV + EXZ), "rx:substitutions" -> int.
+
+        Raises:
+            LineError: closed.
+        """
+        lib.cb_linecode_counters(self._live("Reading line code counters"), self._ctr)
         c = self._ctr
         return {"rx:bpv": c.bpv, "rx:exz": c.exz, "rx:lcv": c.bpv + c.exz, "rx:substitutions": c.subs}
-
-    def close(self):
-        if self._lc is not None:
-            lib.cb_linecode_free(self._lc)
-            self._lc = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

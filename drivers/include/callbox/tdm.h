@@ -1,0 +1,24 @@
+/*
+ * callbox TDM (de)interleaving of E1 frames (G.704 2.3.1: 32 timeslots of 8 bits).
+ *
+ * What does it do
+ *   Turns n frames of 32 octets (frame-major, as they come off the line: TS0..TS31
+ *   of frame 0, then of frame 1, ...) into 32 timeslot blocks of n octets
+ *   (timeslot-major: n octets of TS0, then n of TS1, ...), and back. The engine
+ *   works on the timeslot blocks: one 20 ms block of a B-channel is 160 contiguous
+ *   samples, the D-channel (TS16) 160 contiguous octets.
+ *
+ * How does it work
+ *   A plain transpose of an n x 32 octet matrix. The two buffers must not overlap.
+ */
+#ifndef CALLBOX_TDM_H
+#define CALLBOX_TDM_H
+
+#include <stdint.h>
+
+/* frames: n x 32 (frame-major) -> chans: 32 x n (timeslot-major). */
+void cb_tdm_deinterleave(const uint8_t *frames, uint8_t *chans, int n);
+/* chans: 32 x n (timeslot-major) -> frames: n x 32 (frame-major). */
+void cb_tdm_interleave(const uint8_t *chans, uint8_t *frames, int n);
+
+#endif
