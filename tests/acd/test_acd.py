@@ -103,7 +103,7 @@ def test_no_answer_returns_call_to_head_and_agent_not_ready(acd, clock):
     acd.enqueue(c2, "q")
     clock.advance(10.1)
     a = acd.agents["1001"]
-    assert (a.state, a.reason) == ("not-ready", "no answer")
+    assert (a.state, a.reason) == ("not-ready", "missed offers")
     assert ("cancel", "c1", "1001") in acd.actions.log
     acd.ready("1002")
     assert acd.actions.log[-1] == ("offer", "c1", "1002")
@@ -135,7 +135,8 @@ def test_service_level_counts_answers_within_target(acd, clock):
 def test_bad_requests_name_the_problem(acd):
     with pytest.raises(ValueError, match="no such agent"):
         acd.ready("9999")
+    acd.add_agent("2000", "x")
     with pytest.raises(ValueError, match="already signed in"):
-        acd.add_agent("2000", "x") or acd.login("2000", 1)
+        acd.login("2000", 1)
     with pytest.raises(ValueError, match="no such queue"):
         acd.enqueue(Call("c"), "nope")

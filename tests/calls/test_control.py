@@ -29,8 +29,16 @@ class FakeMedia:
 
 @pytest.fixture
 def world(tmp_path, clock):
+    w = build(tmp_path, clock)
+    yield w
+    w.st.close()
+
+
+def build(tmp_path, clock, configure=None):
     st = Store(str(tmp_path))
     seed_simulation(st, spans=1, seats=2)
+    if configure:
+        configure(st)
     media = FakeMedia()
     published = []
     cc = CallControl(st, media, lambda t, d: published.append((t, d)), clock, PriSpan)
@@ -46,10 +54,8 @@ def world(tmp_path, clock):
     for seat, agent in ((1, "1001"), (2, "1002")):
         cc.on_media_event("seat.key", {"seat": seat, "key": "login", "agent": agent, "ready": True})
         clock.advance(1)
-    w = type("W", (), dict(st=st, media=media, cc=cc, net=net, net_events=net_events, clock=clock,
-                           published=published))
-    yield w
-    st.close()
+    return type("W", (), dict(st=st, media=media, cc=cc, net=net, net_events=net_events, clock=clock,
+                              published=published))
 
 
 def place(w, digits="1"):
@@ -147,3 +153,77 @@ def test_agent_sign_ins_survive_a_restart_of_call_control(world, clock):
     a1, a2 = (cc2.acd.agents[x] for x in ("1001", "1002"))
     assert (a1.state, a1.seat) == ("ready", 1)
     assert (a2.state, a2.reason, a2.seat) == ("not-ready", "lunch", 2)
+
+
+def _routes(st, *routes):
+    st.execute("DELETE FROM routes")
+    for r in routes:
+        st.put_route(*r)
+
+
+def test_vip_callers_by_number_go_ahead_of_earlier_callers(tmp_path, clock):
+    w = build(tmp_path, clock, lambda st: _routes(st, ("*", "queue:support", "139*", 10), ("*", "queue:support")))
+    for login in ("1001", "1002"):
+        w.cc.acd.not_ready(login, "break")
+    w.net.q931.setup("10086", "13800138000")
+    w.clock.advance(1)
+    w.net.q931.setup("10086", "13900139000")          # VIP by calling-number prefix
+    w.clock.advance(1)
+    normal, vip = sorted(w.cc.calls.values(), key=lambda c: c.start)
+    assert (normal.priority, vip.priority) == (0, 10)
+    w.cc.acd.ready("1001")
+    assert w.cc.acd.agents["1001"].call is vip
+    w.st.close()
+
+
+def test_ring_all_race_only_one_seat_gets_the_caller(tmp_path, clock):
+    w = build(tmp_path, clock, lambda st: (st.put_queue({"name": "support", "strategy": "ring-all", "acw_s": 3}),
+                                           _routes(st, ("*", "queue:support"))))
+    w.net.q931.setup("10086", "13800138000")
+    w.clock.advance(0.1)
+    call = list(w.cc.calls.values())[-1]
+    rings = [c["seat"] for c in w.media.ops("seat.control") if c["msg"].get("ring") is True]
+    assert sorted(rings) == [1, 2]
+    w.cc.on_media_event("seat.hook", {"seat": 2, "hook": "off"})
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})      # a moment too late
+    assert w.media.ops("media.connect") == [{"a": call.ep, "b": "seat2"}]
+    assert {"seat": 1, "msg": {"ring": False, "hangup": True}} in w.media.ops("seat.control")
+    w.clock.advance(0.01)
+    assert w.cc.acd.agents["1001"].state == "ready" and w.cc.acd.agents["1002"].state == "on-call"
+    assert call.agent_login == "1002" and call.seat == 2
+    w.st.close()
+
+
+def test_queue_timeout_is_not_counted_abandoned(tmp_path, clock):
+    w = build(tmp_path, clock, lambda st: (st.put_queue({"name": "support", "max_wait_s": 30,
+                                                         "timeout_dest": "voicemail:support"}),
+                                           _routes(st, ("*", "queue:support"))))
+    for login in ("1001", "1002"):
+        w.cc.acd.not_ready(login, "break")
+    w.net.q931.setup("10086", "13800138000")
+    w.clock.advance(0.1)
+    call = list(w.cc.calls.values())[-1]
+    w.clock.advance(31)
+    assert ("chan.play", {"ep": call.ep, "prompt": "goodbye"}) in w.media.sent
+    w.cc.on_media_event("chan.play.done", {"ep": call.ep, "prompt": "goodbye"})
+    w.clock.advance(1)
+    cdr = w.st.cdrs(call_id=call.call_id)[0]
+    assert cdr["disposition"] == "queue-timeout"
+    q = w.cc.acd.queues_snapshot()[0]
+    assert (q["abandoned"], q["timeouts"]) == (0, 1)
+    w.st.close()
+
+
+def test_bad_queue_and_route_settings_name_the_field(tmp_path):
+    from callbox.errors import ConfigError
+    st = Store(str(tmp_path))
+    with pytest.raises(ConfigError, match="strategy 'fastest'"):
+        st.put_queue({"name": "q", "strategy": "fastest"})
+    with pytest.raises(ConfigError, match="routes.ani"):
+        st.put_route("*", "queue:q", ani="13x")
+    with pytest.raises(ConfigError, match="routes.priority"):
+        st.put_route("*", "queue:q", priority=-1)
+    st.put_queue({"name": "q", "strategy": "ring-all", "skills": {"zh": 2}, "ring_s": 15})
+    row = st.queues()[0]
+    assert st.queue_settings(row)["skills"] == {"zh": 2} and row["strategy"] == "ring-all"
+    st.close()

@@ -49,6 +49,8 @@ class Call:
         self.end = None
         self.recording = False
         self.cause = None
+        self.priority = 0
+        self.exit_reason = None     # queue rule that took the call out of its queue
 
     def snapshot(self, wall):
         return {"call_id": self.call_id, "span": self.span, "chan": self.chan, "ani": self.ani, "dnis": self.dnis,
@@ -86,9 +88,20 @@ class CallControl:
     # -- configuration -------------------------------------------------------------
     def load_config(self, span_factory):
         for q in self.store.queues():
-            self.acd.add_queue(q["name"], acw_s=q["acw_s"], sl_target_s=q["sl_target_s"])
+            try:
+                self.acd.add_queue(q["name"], **self.store.queue_settings(q))
+            except (ValueError, TypeError) as e:
+                log.error("queue %s not loaded: %s", q["name"], e)
         for a in self.store.agents():
-            self.acd.add_agent(a["login"], a["name"])
+            try:
+                self.acd.add_agent(a["login"], a["name"], a.get("skills") or {})
+            except ValueError as e:
+                log.error("agent %s: skills ignored: %s", a["login"], e)
+                self.acd.add_agent(a["login"], a["name"])
+        try:
+            self.acd.check_config()
+        except ValueError as e:
+            log.error("queue configuration: %s", e)
         for f in self.store.ivr_flows():
             try:
                 self.flows[f["name"]] = validate_flow(f["name"], f["flow"])
@@ -109,11 +122,20 @@ class CallControl:
         """Control-clock time -> Unix time (None stays None)."""
         return None if t is None else round(t + self._wall_offset, 3)
 
-    def route(self, dnis):
+    @staticmethod
+    def _matches(pattern, number):
+        if pattern == "*":
+            return True
+        if pattern.endswith("*"):
+            return (number or "").startswith(pattern[:-1])
+        return pattern == number
+
+    def route(self, dnis, ani=""):
+        """The first route whose called and calling number patterns match -> (target, priority)."""
         for r in self.routes:
-            if r["dnis"] in (dnis, "*"):
-                return r["target"]
-        return "ivr:default"
+            if self._matches(r["dnis"], dnis) and self._matches(r.get("ani") or "*", ani):
+                return r["target"], int(r.get("priority") or 0)
+        return "ivr:default", 0
 
     # -- media events ------------------------------------------------------------------
     def on_media_event(self, topic, data):
@@ -182,16 +204,24 @@ class CallControl:
         self.publish("call.new", call.snapshot(self.wall))
         sp.q931.proceeding(ev["call"])
         sp.q931.connect(ev["call"])
-        target = self.route(call.dnis)
-        kind, _, name = target.partition(":")
+        target, call.priority = self.route(call.dnis, call.ani)
+        self.event(call, "route", {"target": target, "priority": call.priority})
         call.state = "ivr"
         self.media.send("chan.dtmf", {"ep": call.ep, "on": True})
+        self.route_to(call, target)
+
+    def route_to(self, call, target):
+        """Send a call to ``ivr:<flow>``, ``queue:<name>`` or ``hangup``; other destinations
+        (voicemail, seat, external) are not built yet: the caller hears goodbye."""
+        kind, _, name = target.partition(":")
         if kind == "ivr":
+            call.state = "ivr"
             self.ivr.start(call, self.flows.get(name, DEFAULT_FLOW))
         elif kind == "queue":
             self.enqueue(call, name)
         else:
-            self.event(call, "route_error", {"target": target})
+            if kind != "hangup":
+                self.event(call, "route_unavailable", {"target": target})
             self.hangup(call, "goodbye")
 
     # -- IVR actions ----------------------------------------------------------------
@@ -201,7 +231,7 @@ class CallControl:
         self.event(call, "queued", {"queue": queue})
         self.publish("call.queued", {"call_id": call.call_id, "queue": queue})
         try:
-            self.acd.enqueue(call, queue)
+            self.acd.enqueue(call, queue, priority=call.priority)
         except ValueError as e:
             log.error("call %s: %s", call.call_id, e)
             self.hangup(call, "goodbye")
@@ -213,6 +243,8 @@ class CallControl:
         self.ivr.stop(call)
         if call.agent is not None:
             self._agent_side_end(call)
+        elif call.state in ("queued", "ringing"):
+            self.acd.remove(call, "hangup")
         call.state = "closing"
         if prompt:
             self.media.send("chan.play", {"ep": call.ep, "prompt": prompt})
@@ -232,6 +264,19 @@ class CallControl:
         self.media.send("seat.control", {"seat": agent.seat, "msg": {"ring": True, "call_id": call.call_id,
                                                                      "ani": call.ani, "queue": call.queue}})
         self.publish("call.offered", {"call_id": call.call_id, "agent": agent.login, "seat": agent.seat})
+
+    def queue_exit(self, call, dest, reason):
+        """A queue rule (timeout, full, empty) took the call out of its queue."""
+        self.media.send("chan.stop", {"ep": call.ep})
+        call.exit_reason = reason
+        self.publish("call.queue_exit", {"call_id": call.call_id, "dest": dest, "reason": reason})
+        if call.state in ("queued", "ringing"):
+            call.state = "ivr"
+            self.clock.call_later(0, self.route_to, call, dest)
+
+    def alert(self, kind, detail):
+        log.warning("ACD alert %s: %s", kind, detail)
+        self.publish("acd.alert", dict(detail, kind=kind))
 
     def cancel_offer(self, call, agent):
         self.media.send("seat.control", {"seat": agent.seat, "msg": {"ring": False}})
@@ -275,7 +320,12 @@ class CallControl:
             return
         call = agent.call
         if hook == "off" and agent.state == "ringing":
-            self.acd.answered(agent)
+            if not self.acd.answered(agent, call):
+                # another seat won this ring-all call first (or the caller has gone)
+                self.media.send("seat.control", {"seat": seat, "msg": {"ring": False, "hangup": True}})
+                return
+            call.seat = seat
+            call.agent_login = agent.login
             call.state = "connected"
             call.answer = self.clock.time()
             self.counters["calls:answered"] += 1
@@ -323,7 +373,7 @@ class CallControl:
             self.media.send("media.record", {"call_id": call.call_id, "stop": True})
             call.recording = False
         self.media.send("media.disconnect", {"ep": "seat%d" % call.seat})
-        if agent.state == "ringing":
+        if call.answer is None:
             self.acd.abandon(call)
         else:
             self.media.send("seat.control", {"seat": call.seat, "msg": {"hangup": True}})
@@ -336,7 +386,7 @@ class CallControl:
         self.ivr.stop(call)
         if call.agent is not None:
             self._agent_side_end(call)
-        elif call.state == "queued":
+        elif call.state in ("queued", "ringing"):
             self.acd.abandon(call)
         self.media.send("chan.dtmf", {"ep": call.ep, "on": False})
         self.media.send("media.disconnect", {"ep": call.ep})
@@ -355,6 +405,8 @@ class CallControl:
             del self.by_ep[call.ep]
         if call.answer:
             disp = "answered"
+        elif call.exit_reason:
+            disp = "queue-" + call.exit_reason        # queue-timeout, queue-full, queue-empty
         elif call.queue:
             disp = "abandoned"
             self.counters["calls:abandoned"] += 1

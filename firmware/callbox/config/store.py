@@ -156,15 +156,44 @@ class Store:
                         (agent.get("id"), login, agent.get("name", login), json.dumps(agent.get("skills", {}))))
 
     def queues(self):
-        return self.query("SELECT * FROM queues ORDER BY id")
+        rows = self.query("SELECT * FROM queues ORDER BY id")
+        for r in rows:
+            r["settings"] = json.loads(r.get("settings") or "{}")
+        return rows
+
+    QUEUE_COLUMNS = ("strategy", "acw_s", "sl_target_s", "max_wait_s")
 
     def put_queue(self, q):
-        if q.get("strategy", "longest-idle") not in ("longest-idle",):
-            raise ConfigError("queues.strategy: %r is not one of: longest-idle" % q.get("strategy"))
-        self.db.execute("INSERT OR REPLACE INTO queues(id, name, strategy, acw_s, sl_target_s, max_wait_s) "
-                        "VALUES(?, ?, ?, ?, ?, ?)", (q.get("id"), q["name"], q.get("strategy", "longest-idle"),
-                                                     float(q.get("acw_s", 5)), float(q.get("sl_target_s", 15)),
-                                                     float(q.get("max_wait_s", 300))))
+        """Add or replace a queue. Fields beyond the table's columns (skills, ring_s, overflow_to,
+        ...) go to its JSON settings; all are checked by the ACD's own rules.
+
+        Raises:
+            ConfigError: naming the field and the problem.
+        """
+        from callbox.acd.acd import Queue
+        name = str(q.get("name", ""))
+        if not re.match(r"^[0-9A-Za-z_.-]{1,32}$", name):
+            raise ConfigError("queues.name: %r must be 1-32 letters, digits, '_', '.' or '-'" % name)
+        settings = {k: v for k, v in q.items() if k not in ("id", "name", "settings")}
+        settings.update(q.get("settings") or {})
+        settings.setdefault("max_wait_s", 300.0)
+        try:
+            Queue(name, **settings)
+        except (ValueError, TypeError) as e:
+            raise ConfigError("queues.%s" % e) from None
+        cols = {k: settings.pop(k) for k in self.QUEUE_COLUMNS if k in settings}
+        self.db.execute("INSERT OR REPLACE INTO queues(id, name, strategy, acw_s, sl_target_s, max_wait_s, settings) "
+                        "VALUES((SELECT id FROM queues WHERE name=?), ?, ?, ?, ?, ?, ?)",
+                        (name, name, cols.get("strategy", "longest-idle"), float(cols.get("acw_s", 5)),
+                         float(cols.get("sl_target_s", 15)), float(cols.get("max_wait_s", 300)),
+                         json.dumps(settings, sort_keys=True)))
+
+    def queue_settings(self, row):
+        """A queue row -> keyword arguments for ``Acd.add_queue``."""
+        kw = dict(row.get("settings") or {})
+        for k in self.QUEUE_COLUMNS:
+            kw[k] = row[k]
+        return kw
 
     def ivr_flows(self):
         rows = self.query("SELECT * FROM ivr_flows ORDER BY id")
@@ -179,10 +208,24 @@ class Store:
     def routes(self):
         return self.query("SELECT * FROM routes ORDER BY id")
 
-    def put_route(self, dnis, target):
-        if not re.match(r"^(ivr|queue|seat):\S+$", target):
-            raise ConfigError("routes.target: %r is not ivr:<name>, queue:<name> or seat:<id>" % target)
-        self.db.execute("INSERT INTO routes(dnis, target) VALUES(?, ?)", (dnis, target))
+    def put_route(self, dnis, target, ani="*", priority=0):
+        """Add a route: calls to ``dnis`` (exact, prefix ending in '*', or '*') from ``ani``
+        (the same forms) go to ``target`` with caller ``priority`` (VIP > 0). The first
+        matching route in the order they were added wins.
+
+        Raises:
+            ConfigError: naming the field and the problem.
+        """
+        if not re.match(r"^(ivr|queue|seat|voicemail):\S+$", target):
+            raise ConfigError("routes.target: %r is not ivr:<name>, queue:<name>, seat:<id> or voicemail:<box>"
+                              % target)
+        for field, v in (("dnis", dnis), ("ani", ani)):
+            if not re.match(r"^(\*|[0-9#+]{1,32}\*?)$", str(v)):
+                raise ConfigError("routes.%s: %r must be digits, digits ending in '*' (a prefix) or '*'" % (field, v))
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 100:
+            raise ConfigError("routes.priority: %r must be a whole number 0..100" % (priority,))
+        self.db.execute("INSERT INTO routes(dnis, target, ani, priority) VALUES(?, ?, ?, ?)",
+                        (str(dnis), target, str(ani), priority))
 
     # -- records -------------------------------------------------------------
     def add_cdr(self, cdr):
