@@ -6,8 +6,9 @@ CSOURCES := $(shell find drivers dsp -name '*.c' -o -name '*.h' -o -name 'build_
 VAR      ?= var
 PORT     ?= 8080
 RATE     ?= 6
+PROMPTS  := build/prompts/.made
 
-.PHONY: all run test bench clean distclean
+.PHONY: all prompts run test bench clean distclean
 
 all: $(STAMP)
 
@@ -15,8 +16,16 @@ $(STAMP): pyproject.toml setup.py tools/setup-env.sh $(CSOURCES)
 	VENV=$(VENV) tools/setup-env.sh
 	touch $@
 
+## prompts: the default spoken prompts (Mandarin and English) made with espeak-ng
+prompts: $(PROMPTS)
+
+$(PROMPTS): firmware/callbox/tools/make_prompts.py | $(STAMP)
+	@if command -v espeak-ng >/dev/null; then \
+		$(PY) -m callbox.tools.make_prompts --out build/prompts && touch $@; \
+	else echo "prompts: espeak-ng is not installed (apt-get install espeak-ng); the box uses tone prompts"; fi
+
 ## run: the whole box in simulation (far-end exchange placing $(RATE) calls/min), web UI on localhost:$(PORT)
-run: $(STAMP)
+run: $(STAMP) $(PROMPTS)
 	$(PY) -m callbox.daemons.supervisor --sim --data-dir $(VAR)/data --run-dir $(VAR)/run \
 		--log-dir $(VAR)/log --web-port $(PORT) --rate $(RATE)
 

@@ -15,10 +15,15 @@ if command -v "$PYTHON" >/dev/null; then
     [ -f "$inc/Python.h" ] || need_pkgs+=(python3-dev)
 fi
 # Test-time tools: tests that use them skip with a message naming the package when absent.
-for tool_pkg in "sox:sox" "espeak-ng:espeak-ng"; do
+for tool_pkg in "sox:sox"; do
     tool=${tool_pkg%%:*}; pkg=${tool_pkg##*:}
     if [ "${CALLBOX_TEST_TOOLS:-0}" = 1 ] && ! command -v "$tool" >/dev/null; then need_pkgs+=("$pkg"); fi
 done
+# Wanted, not required: espeak-ng speaks the default prompts (make prompts); without it the
+# box answers with tone prompts.
+if ! command -v espeak-ng >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    need_pkgs+=(espeak-ng)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "setup: installing Debian packages: ${need_pkgs[*]}"

@@ -70,7 +70,7 @@ def test_call_through_ivr_queue_agent_and_clearing(world):
     qid, call = place(w)
     evs = [e["ev"] for e in w.net_events]
     assert evs[:2] == ["proceeding", "connect"], "the box answers so the IVR can speak"
-    assert ("chan.play", {"ep": call.ep, "prompt": "welcome"}) in w.media.sent
+    assert ("chan.play", {"ep": call.ep, "prompt": "welcome", "lang": "zh"}) in w.media.sent
     assert {"ep": call.ep, "on": True} in w.media.ops("chan.dtmf")
     w.cc.on_media_event("chan.dtmf", {"ep": call.ep, "digit": "1"})       # type-ahead during welcome
     w.cc.on_media_event("chan.play.done", {"ep": call.ep, "prompt": "welcome"})
@@ -204,11 +204,21 @@ def test_queue_timeout_is_not_counted_abandoned(tmp_path, clock):
     w.clock.advance(0.1)
     call = list(w.cc.calls.values())[-1]
     w.clock.advance(31)
-    assert ("chan.play", {"ep": call.ep, "prompt": "goodbye"}) in w.media.sent
-    w.cc.on_media_event("chan.play.done", {"ep": call.ep, "prompt": "goodbye"})
+    # the queue's timeout destination: voicemail greeting and beep, then the message
+    assert ("chan.play", {"ep": call.ep, "prompt": ["voicemail", "beep"], "lang": "zh"}) in w.media.sent
+    w.cc.on_media_event("chan.play.done", {"ep": call.ep, "prompt": ["voicemail", "beep"]})
+    rec = {"call_id": "vm-" + call.call_id, "caller": call.ep, "agent": call.ep, "kind": "voicemail",
+           "box": "support"}
+    assert rec in w.media.ops("media.record")
+    w.clock.advance(20)
+    w.cc.on_media_event("chan.dtmf", {"ep": call.ep, "digit": "#"})
+    assert {"call_id": "vm-" + call.call_id, "stop": True} in w.media.ops("media.record")
+    assert ("chan.play", {"ep": call.ep, "prompt": "voicemail_saved", "lang": "zh"}) in w.media.sent
+    w.cc.on_media_event("chan.play.done", {"ep": call.ep, "prompt": "voicemail_saved"})
     w.clock.advance(1)
     cdr = w.st.cdrs(call_id=call.call_id)[0]
     assert cdr["disposition"] == "queue-timeout"
+    assert ("voicemail.new", {"box": "support", "call_id": call.call_id, "ani": "13800138000"}) in w.published
     q = w.cc.acd.queues_snapshot()[0]
     assert (q["abandoned"], q["timeouts"]) == (0, 1)
     w.st.close()
@@ -227,3 +237,117 @@ def test_bad_queue_and_route_settings_name_the_field(tmp_path):
     row = st.queues()[0]
     assert st.queue_settings(row)["skills"] == {"zh": 2} and row["strategy"] == "ring-all"
     st.close()
+
+
+def _queue_world(tmp_path, clock, **settings):
+    def configure(st):
+        st.put_queue(dict({"name": "support", "acw_s": 3}, **settings))
+        _routes(st, ("*", "queue:support"))
+    w = build(tmp_path, clock, configure)
+    for login in ("1001", "1002"):
+        w.cc.acd.not_ready(login, "break")
+    return w
+
+
+def test_waiting_callers_hear_their_place_and_wait_then_again(tmp_path, clock):
+    w = _queue_world(tmp_path, clock, announce_every_s=30, default_aht_s=240)
+    for ani in ("13800000001", "13800000002"):
+        w.net.q931.setup("10086", ani)
+        w.clock.advance(0.1)
+    first, second = sorted(w.cc.calls.values(), key=lambda c: c.start)
+    plays = [a["prompt"] for a in w.media.ops("chan.play") if a["ep"] == second.ep]
+    # second in line; both agents are paused, so no wait is promised, only the place
+    assert ["position_before", "num_2", "position_after"] in plays
+    w.cc.acd.ready("1001")                # 1001 takes the first; the second is now first in line
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
+    w.clock.advance(30)                   # one agent serving, 240 s a call: about 4 minutes
+    plays = [a["prompt"] for a in w.media.ops("chan.play") if a["ep"] == second.ep]
+    assert plays[-1] == ["position_before", "num_1", "position_after", "ewt_before", "num_4", "ewt_after"]
+    w.cc.on_media_event("chan.play.done", {"ep": second.ep, "prompt": plays[-1]})
+    assert w.media.ops("chan.play")[-1] == {"ep": second.ep, "prompt": "queue", "lang": "zh", "loop": True}
+    w.st.close()
+
+
+def _ask_callback(w, ani="13800000001"):
+    """A caller joins the queue, presses the callback key and hears the confirmation."""
+    w.net.q931.setup("10086", ani)
+    w.clock.advance(0.1)
+    caller = [c for c in w.cc.calls.values() if c.direction == "in"][-1]
+    w.cc.on_media_event("chan.dtmf", {"ep": caller.ep, "digit": "1"})
+    assert ("chan.play", {"ep": caller.ep, "prompt": "callback_confirm", "lang": "zh"}) in w.media.sent
+    w.cc.on_media_event("chan.play.done", {"ep": caller.ep, "prompt": "callback_confirm"})
+    w.clock.advance(1)
+    return caller
+
+
+def _agent_takes_callback(w):
+    """1001 gets ready, takes the callback; returns the SETUP the network saw."""
+    w.net_events.clear()
+    w.cc.acd.ready("1001")
+    ring = w.media.ops("seat.control")[-1]
+    assert ring["seat"] == 1 and ring["msg"]["ring"] is True and ring["msg"]["ani"] == "13800000001"
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
+    w.clock.advance(0.1)
+    return [e for e in w.net_events if e["ev"] == "setup"][0]
+
+
+def test_callback_keeps_the_place_and_the_agent_calls_back(tmp_path, clock):
+    w = _queue_world(tmp_path, clock, callback_key="1")
+    caller = _ask_callback(w)
+    assert w.st.cdrs(call_id=caller.call_id)[0]["disposition"] == "callback"
+    assert w.cc.acd.queues_snapshot()[0]["callbacks_waiting"] == 1
+    # the caller asks again from another call: still one callback
+    _ask_callback(w)
+    assert w.cc.acd.queues_snapshot()[0]["callbacks_waiting"] == 1
+    # an agent takes it: the box dials the caller, the network answers, agent and caller talk
+    setup = _agent_takes_callback(w)
+    assert setup["called"] == "13800000001"
+    out = [c for c in w.cc.calls.values() if c.direction == "out"][0]
+    assert {"a": out.ep, "b": "seat1"} in w.media.ops("media.connect")
+    w.net.q931.proceeding(setup["call"])
+    w.net.q931.connect(setup["call"])
+    w.clock.advance(0.1)
+    assert out.state == "connected"
+    assert {"call_id": out.call_id, "caller": out.ep, "agent": "seat1"} in w.media.ops("media.record")
+    assert w.cc.acd.queues_snapshot()[0]["callbacks_waiting"] == 0
+    w.clock.advance(60)
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "on"})
+    w.clock.advance(1)
+    cdr = w.st.cdrs(call_id=out.call_id)[0]
+    assert cdr["disposition"] == "callback-answered" and cdr["agent"] == "1001"
+    assert w.cc.acd.agents["1001"].state == "acw"
+    w.st.close()
+
+
+def test_unanswered_callback_goes_back_to_its_place(tmp_path, clock):
+    w = _queue_world(tmp_path, clock, callback_key="1")
+    _ask_callback(w)
+    setup = _agent_takes_callback(w)
+    w.net.q931.disconnect(setup["call"], 17)          # user busy
+    w.clock.advance(1)
+    out = w.st.query("SELECT * FROM cdr WHERE disposition='callback-failed'")
+    assert len(out) == 1
+    assert w.cc.acd.agents["1001"].state == "acw"
+    assert w.cc.acd.queues_snapshot()[0]["callbacks_waiting"] == 1
+    w.st.close()
+
+
+def test_survey_after_the_agent_hangs_up(tmp_path, clock):
+    w = _queue_world(tmp_path, clock, survey="default")
+    w.cc.acd.ready("1001")
+    w.net.q931.setup("10086", "13800000001")
+    w.clock.advance(0.1)
+    call = list(w.cc.calls.values())[-1]
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
+    w.clock.advance(30)
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "on"})
+    assert call.state == "survey"
+    assert ("chan.play", {"ep": call.ep, "prompt": "survey", "lang": "zh"}) in w.media.sent
+    w.cc.on_media_event("chan.dtmf", {"ep": call.ep, "digit": "2"})
+    assert call.vars["survey"] == 2
+    w.cc.on_media_event("chan.play.done", {"ep": call.ep, "prompt": "survey_thanks"})
+    w.clock.advance(1)
+    ev = w.st.query("SELECT detail FROM call_events WHERE call_id=? AND event='ivr.set'", (call.call_id,))
+    assert '"value": 2' in ev[0]["detail"]
+    assert w.st.cdrs(call_id=call.call_id)[0]["disposition"] == "answered"
+    w.st.close()

@@ -195,3 +195,29 @@ def test_performance_registers_see_a_loss_of_signal(tmp_path):
         assert cur["fls"] - base["fls"] >= 3 and cur["uas"] == 0
     finally:
         p.close()
+
+
+def test_prompt_lists_play_back_to_back_in_the_calls_language(tmp_path):
+    def tone(f, n):
+        return bytes(dsp.linear_to_alaw(array.array("h", (int(8000 * math.sin(2 * math.pi * f * i / 8000))
+                                                          for i in range(n)))))
+    p = Pair(tmp_path, prompts={"zh/pos": tone(500, 800), "en/pos": tone(1500, 800), "num_3": tone(700, 800)})
+    try:
+        p.run(20)
+        p.box.play("s0.7", ["pos", "num_3"], lang="en")
+        captured = array.array("h")
+        for _ in range(14):
+            p.far.tick()
+            p.box.tick()
+            captured.extend(dsp.alaw_to_linear(p.far.spans[0].chans[7 * 160:8 * 160]))
+        # the far end hears 1500 Hz (English) then 700 Hz, in that order, and no 500 Hz
+        first, second = captured[:len(captured) // 2], captured[len(captured) // 2:]
+        assert goertzel(first, 1500) > 20 * goertzel(first, 700)
+        assert goertzel(second, 700) > 20 * goertzel(second, 1500)
+        assert goertzel(captured, 500) < 0.05 * goertzel(captured, 1500)
+        assert ("chan.play.done", {"ep": "s0.7", "prompt": ["pos", "num_3"]}) in p.box_events
+        p.box.play("s0.7", ["pos", "missing"], lang="en")
+        assert ("chan.play.done", {"ep": "s0.7", "prompt": ["pos", "missing"], "error": "no such prompt"}) \
+            in p.box_events
+    finally:
+        p.close()

@@ -91,7 +91,10 @@ class Queue:
     DEFAULTS = {"strategy": "longest-idle", "skills": {}, "acw_s": 5.0, "sl_target_s": 15.0,
                 "short_abandon_s": 5.0, "ring_s": 20.0, "max_wait_s": 0.0, "timeout_dest": "hangup",
                 "max_len": 0, "full_dest": "hangup", "join_empty": True, "leave_empty": False,
-                "empty_dest": "hangup", "overflow_s": 0.0, "overflow_to": (), "default_aht_s": 180.0}
+                "empty_dest": "hangup", "overflow_s": 0.0, "overflow_to": (), "default_aht_s": 180.0,
+                # what call control does for waiting callers (the ACD itself ignores them)
+                "announce_every_s": 30.0, "announce_position": True, "announce_ewt": True,
+                "callback_key": "", "survey": ""}
 
     def __init__(self, name, **kw):
         unknown = set(kw) - set(self.DEFAULTS)
@@ -121,6 +124,13 @@ class Queue:
                           ("max_wait_s", 86400), ("overflow_s", 86400), ("max_len", 100000)):
             num(field, 0, hi)
         num("default_aht_s", 1, 86400)
+        num("announce_every_s", 0, 3600)
+        if self.announce_every_s and self.announce_every_s < 10:
+            raise ValueError("queue %s: announce_every_s must be 0 (off) or at least 10" % self.name)
+        if self.callback_key not in ("",) + tuple("0123456789*#"):
+            raise ValueError("queue %s: callback_key %r must be one DTMF digit or empty" % (self.name, self.callback_key))
+        if not isinstance(self.survey, str):
+            raise ValueError("queue %s: survey %r must be an IVR flow name, 'default' or empty" % (self.name, self.survey))
         if self.ring_s <= 0:
             raise ValueError("queue %s: ring_s must be more than 0" % self.name)
         for skill, level in self.skills.items():

@@ -18,8 +18,8 @@ import itertools
 import logging
 import time
 
-from callbox.acd.acd import Acd
-from callbox.calls.ivr import DEFAULT_FLOW, Ivr, validate_flow
+from callbox.acd.acd import Acd, Callback
+from callbox.calls.ivr import DEFAULT_FLOW, SURVEY_FLOW, Ivr, validate_flow
 
 log = logging.getLogger("callbox.calls")
 _seq = itertools.count(1)
@@ -50,6 +50,12 @@ class Call:
         self.recording = False
         self.cause = None
         self.priority = 0
+        self.lang = "zh"
+        self.vars = {}              # values the IVR collected (ticket number, survey score, ...)
+        self.direction = "in"
+        self.callback = None        # the Callback an outgoing call serves
+        self.announce_timer = None
+        self.voicemail = None       # mailbox while a message is being left
         self.exit_reason = None     # queue rule that took the call out of its queue
 
     def snapshot(self, wall):
@@ -156,12 +162,22 @@ class CallControl:
                 call.digits += data["digit"]
                 self.event(call, "dtmf", {"digit": data["digit"]})
                 self.publish("call.digit", {"call_id": call.call_id, "digit": data["digit"]})
-                self.ivr.on_digit(call, data["digit"])
+                if call.state == "queued":
+                    self._queued_digit(call, data["digit"])
+                elif call.state == "voicemail":
+                    if data["digit"] == "#":
+                        self._voicemail_end(call, "saved")
+                else:
+                    self.ivr.on_digit(call, data["digit"])
         elif topic == "chan.play.done":
             call = self.by_ep.get(data["ep"])
             if call:
                 if call.state == "closing":
                     self._release_trunk(call, 16)
+                elif call.state == "queued":
+                    self.play(call, "queue", loop=True)        # back to hold music after an announcement
+                elif call.state == "voicemail-greeting":
+                    self._voicemail_record(call)
                 else:
                     self.ivr.on_play_done(call)
         elif topic == "seat.hook":
@@ -184,6 +200,12 @@ class CallControl:
             self.incoming(sid, ev)
         elif call is None:
             return
+        elif kind in ("proceeding", "alerting", "progress") and call.direction == "out":
+            self.event(call, kind, {})
+            if kind == "alerting":
+                call.state = "alerting"
+        elif kind == "connect" and call.direction == "out":
+            self._outgoing_answered(call)
         elif kind == "disconnect":
             self.event(call, "far_disconnect", {"cause": ev.get("cause")})
             call.cause = ev.get("cause")
@@ -211,12 +233,24 @@ class CallControl:
         self.route_to(call, target)
 
     def route_to(self, call, target):
-        """Send a call to ``ivr:<flow>``, ``queue:<name>`` or ``hangup``; other destinations
-        (voicemail, seat, external) are not built yet: the caller hears goodbye."""
+        """Send a call to ``ivr:<flow>[#node]``, ``queue:<name>``, ``voicemail:<box>`` or
+        ``hangup``; ``seat:`` and ``external:`` are not built yet: the caller hears goodbye."""
         kind, _, name = target.partition(":")
+        if kind == "voicemail":
+            self.voicemail(call, name)
+            return
         if kind == "ivr":
             call.state = "ivr"
-            self.ivr.start(call, self.flows.get(name, DEFAULT_FLOW))
+            fname, _, node = name.partition("#")          # ivr:<flow>#<node>: an express line
+            flow = self.flows.get(fname)
+            if flow is None:
+                self.event(call, "route_error", {"target": target, "problem": "no such IVR flow"})
+                fname, flow, node = "default", self.flows.get("default", DEFAULT_FLOW), ""
+            try:
+                self.ivr.start(call, flow, node or None, fname)
+            except ValueError as e:
+                self.event(call, "route_error", {"target": target, "problem": str(e)})
+                self.ivr.start(call, flow, None, fname)
         elif kind == "queue":
             self.enqueue(call, name)
         else:
@@ -227,14 +261,159 @@ class CallControl:
     # -- IVR actions ----------------------------------------------------------------
     def enqueue(self, call, queue):
         call.state = "queued"
-        self.media.send("chan.play", {"ep": call.ep, "prompt": "queue", "loop": True})
+        self.play(call, "queue", loop=True)
         self.event(call, "queued", {"queue": queue})
         self.publish("call.queued", {"call_id": call.call_id, "queue": queue})
         try:
-            self.acd.enqueue(call, queue, priority=call.priority)
+            refused = self.acd.enqueue(call, queue, priority=call.priority)
         except ValueError as e:
             log.error("call %s: %s", call.call_id, e)
             self.hangup(call, "goodbye")
+            return
+        if refused is None and call.state == "queued":
+            self._announce(call)
+
+    def _announce(self, call):
+        """Tell a waiting caller its place and expected wait (and the callback key), then hold
+        music again; repeated every ``announce_every_s`` of its queue."""
+        call.announce_timer = None
+        q = self.acd.queues.get(call.queue)
+        pos = self.acd.position(call)
+        if q is None or call.state != "queued" or not pos:
+            return
+        parts = []
+        if q.announce_position:
+            parts += ["position_before", "num_%d" % min(pos, 99), "position_after"]
+        ewt = self.acd.expected_wait(call)
+        if q.announce_ewt and ewt:
+            parts += ["ewt_before", "num_%d" % min(99, max(1, int(round(ewt / 60.0)))), "ewt_after"]
+        if q.callback_key:
+            parts.append("callback_offer")
+        if parts:
+            self.event(call, "announce", {"position": pos, "ewt_s": ewt})
+            call.announcing = True
+            self.play(call, parts)
+        if q.announce_every_s:
+            call.announce_timer = self.clock.call_later(q.announce_every_s, self._announce, call)
+
+    def play(self, call, prompt, loop=False, lang=None):
+        """Play a prompt (or a list of prompts) to the caller in the call's language."""
+        msg = {"ep": call.ep, "prompt": prompt, "lang": lang or call.lang}
+        if loop:
+            msg["loop"] = True
+        self.media.send("chan.play", msg)
+
+    def _queued_digit(self, call, digit):
+        q = self.acd.queues.get(call.queue)
+        if q is None or not q.callback_key or digit != q.callback_key:
+            return
+        try:
+            cb, new = self.acd.request_callback(call, call.ani)
+        except ValueError as e:
+            self.event(call, "callback_refused", {"problem": str(e)})
+            return
+        self.event(call, "callback", {"number": call.ani, "callback": cb.call_id, "new": new})
+        self.publish("call.callback", {"call_id": call.call_id, "callback": cb.call_id, "number": cb.number})
+        call.exit_reason = "callback"
+        self._stop_announcements(call)
+        call.state = "ivr"
+        self.hangup(call, "callback_confirm")
+
+    def _stop_announcements(self, call):
+        if call.announce_timer is not None:
+            call.announce_timer.cancel()
+            call.announce_timer = None
+
+    # -- voicemail --------------------------------------------------------------------
+    VOICEMAIL_MAX_S = 120.0
+
+    def voicemail(self, call, box):
+        """Greeting, beep, then record the caller until '#', hang-up or two minutes."""
+        self.ivr.stop(call)
+        call.voicemail = box
+        call.state = "voicemail-greeting"
+        self.event(call, "voicemail", {"box": box})
+        self.play(call, ["voicemail", "beep"])
+
+    def _voicemail_record(self, call):
+        call.state = "voicemail"
+        self.media.send("media.record", {"call_id": "vm-" + call.call_id, "caller": call.ep, "agent": call.ep,
+                                         "kind": "voicemail", "box": call.voicemail})
+        call.recording = True
+        call.vm_timer = self.clock.call_later(self.VOICEMAIL_MAX_S, self._voicemail_end, call, "time limit")
+
+    def _voicemail_end(self, call, why):
+        if call.state != "voicemail":
+            return
+        if getattr(call, "vm_timer", None):
+            call.vm_timer.cancel()
+        self.media.send("media.record", {"call_id": "vm-" + call.call_id, "stop": True})
+        call.recording = False
+        self.event(call, "voicemail_saved", {"box": call.voicemail, "why": why})
+        self.publish("voicemail.new", {"box": call.voicemail, "call_id": call.call_id, "ani": call.ani})
+        call.exit_reason = call.exit_reason or "voicemail"
+        call.state = "ivr"
+        if why != "caller hung up":
+            self.hangup(call, "voicemail_saved")
+
+    # -- callbacks: the box calls the caller back -------------------------------------
+    def dial_out(self, number, calling=""):
+        """Place an outgoing call on the first span whose link is up and that has a free
+        B-channel. Returns the Call, or None (with the reasons logged)."""
+        problems = []
+        for sid in sorted(self.spans):
+            sp = self.spans[sid]
+            try:
+                qid = sp.q931.setup(number, calling)
+            except Exception as e:          # SignallingError: link down, no channel, bad number
+                problems.append(str(e))
+                continue
+            chan = sp.q931.calls[qid]["chan"]
+            call = Call(sid, chan, calling, number, qid, self.clock.time())
+            call.direction = "out"
+            call.state = "dialling"
+            self.calls[call.call_id] = call
+            self.by_q931[(sid, qid)] = call
+            self.by_ep[call.ep] = call
+            self.counters["calls:outgoing"] = self.counters.get("calls:outgoing", 0) + 1
+            self.event(call, "dial", {"number": number, "span": sid, "chan": chan})
+            self.publish("call.new", call.snapshot(self.wall))
+            return call
+        log.error("dialling %s failed: %s", number, "; ".join(problems) or "no PRI span")
+        return None
+
+    def _start_callback(self, cb, agent, seat):
+        """The agent took a callback: dial the caller and let the agent hear the progress."""
+        self.media.send("seat.control", {"seat": seat, "msg": {"ring": False}})
+        cb.attempts += 1
+        out = self.dial_out(cb.number)
+        if out is None:
+            self.event(cb, "callback_failed", {"why": "no trunk"})
+            self.media.send("seat.control", {"seat": seat, "msg": {"hangup": True, "error": "no free trunk"}})
+            self.acd.call_ended(agent)
+            self.acd.callback_failed(cb, retry=cb.attempts < 3)
+            return
+        cb.out = out
+        out.callback = cb
+        out.agent = agent
+        out.agent_login = agent.login
+        out.seat = seat
+        out.queue = cb.queue
+        self.event(out, "callback_dial", {"callback": cb.call_id, "agent": agent.login})
+        self.media.send("media.connect", {"a": out.ep, "b": "seat%d" % seat})
+
+    def _outgoing_answered(self, call):
+        call.state = "connected"
+        call.answer = self.clock.time()
+        if call.callback is not None:
+            self.acd.callback_done(call.callback)
+            self.counters["calls:answered"] += 1
+        if call.seat is not None:
+            self.media.send("media.record", {"call_id": call.call_id, "caller": call.ep,
+                                             "agent": "seat%d" % call.seat})
+            call.recording = True
+        self.event(call, "answered", {"agent": call.agent_login, "seat": call.seat})
+        self.publish("call.answered", {"call_id": call.call_id, "agent": call.agent_login, "seat": call.seat})
 
     def hangup(self, call, prompt=None):
         """Clear a call from the box's side (after an optional goodbye prompt)."""
@@ -247,7 +426,7 @@ class CallControl:
             self.acd.remove(call, "hangup")
         call.state = "closing"
         if prompt:
-            self.media.send("chan.play", {"ep": call.ep, "prompt": prompt})
+            self.play(call, prompt)
         else:
             self._release_trunk(call, 16)
 
@@ -319,6 +498,14 @@ class CallControl:
         if agent is None or agent.call is None:
             return
         call = agent.call
+        if isinstance(call, Callback):
+            if hook == "off" and agent.state == "ringing":
+                if self.acd.answered(agent, call):
+                    self._start_callback(call, agent, seat)
+                return
+            call = getattr(call, "out", None)
+            if call is None:
+                return
         if hook == "off" and agent.state == "ringing":
             if not self.acd.answered(agent, call):
                 # another seat won this ring-all call first (or the caller has gone)
@@ -338,6 +525,16 @@ class CallControl:
         elif hook == "on" and agent.state == "on-call":
             self.event(call, "agent_hangup", {"agent": agent.login})
             self._agent_side_end(call)
+            q = self.acd.queues.get(call.queue)
+            survey = q.survey if q is not None and call.direction == "in" else ""
+            if survey:
+                # the caller stays on the line for the satisfaction survey
+                flow = SURVEY_FLOW if survey == "default" else self.flows.get(survey, SURVEY_FLOW)
+                self.media.send("media.disconnect", {"ep": call.ep})
+                call.state = "survey"
+                self.event(call, "survey_start", {"flow": survey})
+                self.ivr.start(call, flow, None, survey)
+                return
             call.state = "clearing"
             self._release_trunk(call, 16)
 
@@ -373,7 +570,13 @@ class CallControl:
             self.media.send("media.record", {"call_id": call.call_id, "stop": True})
             call.recording = False
         self.media.send("media.disconnect", {"ep": "seat%d" % call.seat})
-        if call.answer is None:
+        if call.direction == "out":
+            self.media.send("seat.control", {"seat": call.seat, "msg": {"hangup": True}})
+            self.acd.call_ended(agent)
+            if call.answer is None and call.callback is not None:
+                self.event(call, "callback_failed", {"why": "not answered", "cause": call.cause})
+                self.acd.callback_failed(call.callback, retry=call.callback.attempts < 3)
+        elif call.answer is None:
             self.acd.abandon(call)
         else:
             self.media.send("seat.control", {"seat": call.seat, "msg": {"hangup": True}})
@@ -383,6 +586,9 @@ class CallControl:
     def _caller_gone(self, call):
         if call.state == "ended":
             return
+        self._stop_announcements(call)
+        if call.state == "voicemail":
+            self._voicemail_end(call, "caller hung up")
         self.ivr.stop(call)
         if call.agent is not None:
             self._agent_side_end(call)
@@ -403,8 +609,12 @@ class CallControl:
         self.by_q931.pop((call.span, call.q931_id), None)
         if self.by_ep.get(call.ep) is call:
             del self.by_ep[call.ep]
-        if call.answer:
+        if call.direction == "out":
+            disp = "callback-answered" if call.answer else "callback-failed"
+        elif call.answer:
             disp = "answered"
+        elif call.exit_reason in ("callback", "voicemail"):
+            disp = call.exit_reason
         elif call.exit_reason:
             disp = "queue-" + call.exit_reason        # queue-timeout, queue-full, queue-empty
         elif call.queue:
@@ -449,8 +659,11 @@ class _IvrActions:
     def __init__(self, cc):
         self.cc = cc
 
-    def play(self, call, prompt):
-        self.cc.media.send("chan.play", {"ep": call.ep, "prompt": prompt})
+    def play(self, call, prompt, lang=None):
+        self.cc.play(call, prompt, lang=lang)
+
+    def route(self, call, target):
+        self.cc.route_to(call, target)
 
     def enqueue(self, call, queue):
         self.cc.enqueue(call, queue)

@@ -10,7 +10,7 @@ from callbox.config.store import Store
 from callbox.daemons import common
 from callbox.errors import CallboxError
 from callbox.media.engine import Engine
-from callbox.media.prompts import ensure_default_prompts, load_prompts
+from callbox.media.prompts import PromptSet
 
 log = logging.getLogger("callbox.media")
 
@@ -37,8 +37,8 @@ def build_engine(store, data_dir, sim_dir, emit, name="media"):
         except (CallboxError, OSError) as e:
             log.error("seat %d left out: %s", cfg["id"], e)
     prompt_dir = os.path.join(data_dir, "prompts")
-    ensure_default_prompts(prompt_dir)
-    prompts, errors = load_prompts(prompt_dir)
+    prompts, errors = PromptSet.load(prompt_dir)
+    log.info("prompts: %d loaded, languages: %s", len(prompts), ", ".join(prompts.languages()) or "none (tones only)")
     for e in errors:
         log.error("%s", e)
     return Engine(spans, seats, prompts, emit, name=name)
@@ -68,9 +68,17 @@ def register_ops(server, eng):
 
     def play(args):
         ep = ep_arg(args)
-        if args.get("prompt") not in eng.prompts:
-            raise ValueError("prompt %r not found (have: %s)" % (args.get("prompt"), ", ".join(sorted(eng.prompts))))
-        eng.submit(eng.play, ep, args["prompt"], bool(args.get("loop")))
+        names = args.get("prompt")
+        names = list(names) if isinstance(names, (list, tuple)) else [names]
+        lang = args.get("lang")
+        if lang is not None and not isinstance(lang, str):
+            raise ValueError("lang %r must be a language code such as zh or en" % (lang,))
+        if not names or len(names) > 32:
+            raise ValueError("prompt must be a name or a list of 1-32 names")
+        missing = [n for n in names if eng.prompts.resolve(n, lang) is None]
+        if missing:
+            raise ValueError("prompt(s) %s not found for language %s" % (", ".join(map(repr, missing)), lang or "-"))
+        eng.submit(eng.play, ep, args["prompt"], bool(args.get("loop")), lang)
         return {}
 
     def tone(args):
@@ -149,7 +157,7 @@ def register_ops(server, eng):
     server.handle("media.disconnect", lambda a: eng.submit(eng.disconnect, ep_arg(a)) or {}, "Disconnect {ep}")
     server.handle("media.record", record, "Start/stop a recording tap: {call_id, caller, agent} / {call_id, stop: true}")
     server.handle("media.counters", lambda a: dict(eng.counters), "Engine counters (overruns...)")
-    server.handle("chan.play", play, "Play a prompt: {ep, prompt, loop}")
+    server.handle("chan.play", play, "Play a prompt or a list of prompts one after the other: {ep, prompt, lang, loop}")
     server.handle("chan.tone", tone, "Play a tone: {ep, plan, tone} | {ep, digits} | {ep, freq, freq2, level}")
     server.handle("chan.stop", lambda a: eng.submit(eng.stop_ep, ep_arg(a)) or {}, "Stop what plays on {ep}")
     server.handle("chan.dtmf", lambda a: eng.submit(eng.dtmf_enable, ep_arg(a), bool(a.get("on", True))) or {},

@@ -37,7 +37,7 @@ import time
 from callbox import dsp, line as linelib
 from callbox.errors import CallboxError
 from callbox.media.perf import PerfMonitor
-from callbox.media.prompts import PromptPlayer
+from callbox.media.prompts import PromptPlayer, PromptSet
 
 TICK_S = 0.020
 N = 160                      # samples (frames) per tick
@@ -102,7 +102,7 @@ class Engine:
         self.seat_rx = {n: ALAW_IDLE for n in self.seats}
         self.seat_hook = {n: "on" for n in self.seats}
         self.seat_plugged = {n: False for n in self.seats}
-        self.prompts = dict(prompts or {})
+        self.prompts = prompts if isinstance(prompts, PromptSet) else PromptSet(prompts)
         self.emit = emit or (lambda topic, data: None)
         ns = len(self.spans)
         self.nchan = ns * TS
@@ -222,12 +222,15 @@ class Engine:
                 self.tones.stop(self.tone_index[ep])
             self._set_idle(ep)
 
-    def play(self, ep, prompt, loop=False):
-        data = self.prompts.get(prompt)
-        if data is None:
+    def play(self, ep, prompt, loop=False, lang=None):
+        """Play a prompt, or a list of prompts back to back, in the call's language."""
+        names = list(prompt) if isinstance(prompt, (list, tuple)) else [prompt]
+        keys = [self.prompts.resolve(n, lang) for n in names]
+        if not names or None in keys:
             self.emit("chan.play.done", {"ep": ep, "prompt": prompt, "error": "no such prompt"})
             return
         self._unroute(ep)
+        data = b"".join(self.prompts[k] for k in keys)
         self.routes[ep] = ("prompt", PromptPlayer(prompt, data, loop))
 
     def tone(self, ep, plan=None, tone=None, digits=None):

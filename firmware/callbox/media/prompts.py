@@ -1,11 +1,20 @@
 """Prompts: the box's recorded announcements, kept as A-law in memory.
 
-Prompts live in ``<data>/prompts/<name>.wav`` (8 kHz mono, 16-bit PCM or
-A-law). A fresh box has none recorded, so ``ensure_default_prompts`` writes a
-minimal synthetic set (chimes and tone patterns, clearly not speech) that lets
-the IVR answer sensibly; spoken Mandarin/English prompts are the call-centre
-issue's work (#6).
+Where a prompt comes from, first match wins, for a call in language ``lang``:
+
+1. ``<data>/prompts/<lang>/<name>.wav``  recorded or uploaded by the admin for one language;
+2. ``<data>/prompts/<name>.wav``         recorded by the admin for every language;
+3. ``<dir>/<lang>/<name>.wav`` in the default prompt directories: the spoken
+   Mandarin (``zh``) and English (``en``) set made at build time by
+   ``callbox-make-prompts`` (``$CALLBOX_PROMPTS``, else ``/usr/share/callbox/prompts``
+   and, in a source tree, ``build/prompts``);
+4. a synthetic tone pattern built in memory (``DEFAULTS``), so that a box without
+   any speech still answers sensibly.
+
+A name may carry its language (``en/welcome``); otherwise the call's language is used.
+Files are 8 kHz mono 16-bit PCM WAV.
 """
+import array
 import math
 import os
 import re
@@ -16,6 +25,7 @@ from callbox import dsp
 from callbox.errors import ConfigError
 
 NAME = re.compile(r"^[a-z0-9_-]{1,40}$")
+LANG = re.compile(r"^[a-z]{2,3}$")
 RATE = 8000
 
 
@@ -37,6 +47,7 @@ DEFAULTS = {
     "queue": [(392, 300, 4000), (0, 200, 0), (494, 300, 4000), (0, 200, 0), (587, 300, 4000), (0, 700, 0)],
     "invalid": [(300, 400, 6000), (0, 200, 0)],
     "goodbye": [(880, 200, 6000), (660, 200, 6000), (0, 200, 0)],
+    "beep": [(1000, 400, 8000), (0, 100, 0)],     # the voicemail beep (a tone in every language)
 }
 
 
@@ -51,16 +62,22 @@ def write_wav(path, samples):
     os.replace(tmp, path)
 
 
-def ensure_default_prompts(prompt_dir):
-    """Create the default prompt files that are missing. Returns the names written."""
-    os.makedirs(prompt_dir, exist_ok=True)
-    made = []
-    for name, parts in DEFAULTS.items():
-        path = os.path.join(prompt_dir, name + ".wav")
-        if not os.path.exists(path):
-            write_wav(path, _tone_seq(parts))
-            made.append(name)
-    return made
+def synthetic_prompts():
+    """The tone-pattern stand-ins for the basic prompts: {name: int16 samples}."""
+    return {name: _tone_seq(parts) for name, parts in DEFAULTS.items()}
+
+
+def default_prompt_dirs():
+    """The directories holding <lang>/<name>.wav default prompts, in the order searched."""
+    env = os.environ.get("CALLBOX_PROMPTS")
+    if env:
+        return [d for d in env.split(os.pathsep) if d]
+    here = os.path.dirname(os.path.abspath(__file__))
+    dirs = ["/usr/share/callbox/prompts"]
+    tree = os.path.normpath(os.path.join(here, "..", "..", "..", "build", "prompts"))
+    if os.path.isdir(tree):
+        dirs.append(tree)
+    return dirs
 
 
 def load_prompt(path):
@@ -77,14 +94,13 @@ def load_prompt(path):
             pcm = w.readframes(w.getnframes())
     except (wave.Error, EOFError, OSError) as e:
         raise ConfigError("Loading prompt %s: %s" % (path, e)) from None
-    import array
     samples = array.array("h")
     samples.frombytes(pcm)
     return bytes(dsp.linear_to_alaw(samples))
 
 
-def load_prompts(prompt_dir):
-    """All prompts of a directory: {name: A-law bytes}. Bad files are reported, not fatal."""
+def load_prompts(prompt_dir, prefix=""):
+    """All prompts of a directory: {prefix + name: A-law bytes}. Bad files are reported, not fatal."""
     out, errors = {}, []
     if not os.path.isdir(prompt_dir):
         return out, errors
@@ -93,10 +109,67 @@ def load_prompts(prompt_dir):
         if ext != ".wav" or not NAME.match(name):
             continue
         try:
-            out[name] = load_prompt(os.path.join(prompt_dir, fn))
+            out[prefix + name] = load_prompt(os.path.join(prompt_dir, fn))
         except ConfigError as e:
             errors.append(str(e))
     return out, errors
+
+
+def _langs(d):
+    return sorted(x for x in os.listdir(d) if LANG.match(x) and os.path.isdir(os.path.join(d, x))) \
+        if os.path.isdir(d) else []
+
+
+class PromptSet(dict):
+    """{key: A-law bytes} where keys are ``name`` or ``lang/name``, with the search order of
+    the module docstring in ``resolve``."""
+
+    def __init__(self, items=None):
+        super().__init__(items or {})
+        self.data_keys = set()
+
+    @classmethod
+    def load(cls, data_prompt_dir, default_dirs=None):
+        """Load every source; returns (PromptSet, [error strings])."""
+        ps, errors = cls(), []
+        for name, samples in synthetic_prompts().items():
+            ps[name] = bytes(dsp.linear_to_alaw(array.array("h", samples)))
+        for d in reversed(default_dirs if default_dirs is not None else default_prompt_dirs()):
+            for lang in _langs(d):
+                got, errs = load_prompts(os.path.join(d, lang), lang + "/")
+                ps.update(got)
+                errors += errs
+        for lang in _langs(data_prompt_dir):
+            got, errs = load_prompts(os.path.join(data_prompt_dir, lang), lang + "/")
+            ps.update(got)
+            ps.data_keys.update(got)
+            errors += errs
+        got, errs = load_prompts(data_prompt_dir)
+        ps.update(got)
+        ps.data_keys.update(got)
+        errors += errs
+        return ps, errors
+
+    def resolve(self, name, lang=None):
+        """The key to play for ``name`` in ``lang`` (None when there is no such prompt)."""
+        if not isinstance(name, str):
+            return None
+        if "/" in name:
+            lang, _, name = name.partition("/")
+        candidates = []
+        if lang:
+            candidates.append((lang + "/" + name, True))
+        candidates.append((name, True))
+        if lang:
+            candidates.append((lang + "/" + name, False))
+        candidates.append((name, False))
+        for key, from_data in candidates:
+            if key in self and (key in self.data_keys) == from_data:
+                return key
+        return None
+
+    def languages(self):
+        return sorted({k.split("/", 1)[0] for k in self if "/" in k})
 
 
 class PromptPlayer:
