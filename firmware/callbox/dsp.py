@@ -224,6 +224,36 @@ def linear_to_ulaw(samples, out=None):
     return _encode(lib.cb_g711_ulaw_encode, samples, out, "mu-law")
 
 
+def mix_alaw(blocks, counts, n):
+    """Mix A-law blocks into len(counts) outputs in one C call (supervisor conferences).
+
+    Args:
+        blocks (bytes-like): the source blocks back to back: output 0's counts[0] blocks
+            of n octets, then output 1's, and so on.
+        counts (list[int]): sources per output, 0..16 each.
+        n (int): octets per block, 1..8000.
+
+    Returns:
+        bytearray: len(counts) * n octets, output after output.
+
+    Raises:
+        TypeError, ValueError: bad arguments (named).
+    """
+    n = _int(n, "n", 1, 8000)
+    counts = list(counts)
+    for i, c in enumerate(counts):
+        _int(c, "counts[%d]" % i, 0, lib.CB_MIX_MAX_SOURCES)
+    buf, size = _octets(blocks, "blocks")
+    if size != sum(counts) * n:
+        raise ValueError("blocks must hold sum(counts) * n = %d octets, got %d" % (sum(counts) * n, size))
+    out = bytearray(len(counts) * n)
+    if counts:
+        _check(lib.cb_mix_alaw(ffi.from_buffer("uint8_t[]", buf) if size else ffi.new("uint8_t[]", 1),
+                               ffi.new("int[]", counts), len(counts), n, ffi.from_buffer("uint8_t[]", out)),
+               "Mixing %d outputs" % len(counts))
+    return out
+
+
 def level_dbm0(samples, law="alaw"):
     """RMS level of 16-bit linear samples in dBm0.
 

@@ -351,3 +351,20 @@ def test_survey_after_the_agent_hangs_up(tmp_path, clock):
     assert '"value": 2' in ev[0]["detail"]
     assert w.st.cdrs(call_id=call.call_id)[0]["disposition"] == "answered"
     w.st.close()
+
+
+def test_supervisor_barges_in_from_another_seat(world):
+    w = world
+    qid, call = place(w)
+    w.cc.on_media_event("chan.dtmf", {"ep": call.ep, "digit": "1"})
+    w.cc.on_media_event("chan.play.done", {"ep": call.ep, "prompt": "welcome"})
+    with pytest.raises(ValueError, match="only a call connected to an agent"):
+        w.cc.monitor(call.call_id, 2, "listen")
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
+    with pytest.raises(ValueError, match="a seat of their own"):
+        w.cc.monitor(call.call_id, 1, "listen")
+    w.cc.monitor(call.call_id, 2, "barge")
+    assert w.media.ops("media.monitor")[-1] == {"sup": "seat2", "caller": call.ep, "agent": "seat1", "mode": "barge"}
+    assert w.cc.list_calls()[0]["monitor"] == {"seat": 2, "mode": "barge"}
+    w.cc.monitor(call.call_id, 2, "off")
+    assert w.cc.list_calls()[0]["monitor"] is None

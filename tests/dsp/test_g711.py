@@ -137,3 +137,20 @@ def test_level_arguments():
         dsp.level_dbm0(EVERY_INPUT, "mulaw")
     with pytest.raises(ValueError, match="even number"):
         dsp.level_dbm0(b"\x00\x00\x00")
+
+
+def test_mix_adds_sources_with_saturation_and_checks_its_arguments():
+    import array as _array
+    from callbox import dsp as _dsp
+    a = bytes(_dsp.linear_to_alaw(_array.array("h", [1000] * 160)))
+    b = bytes(_dsp.linear_to_alaw(_array.array("h", [-3000] * 160)))
+    loud = bytes(_dsp.linear_to_alaw(_array.array("h", [30000] * 160)))
+    out = _dsp.mix_alaw(a + b + a + loud + loud, [2, 1, 0, 2], 160)
+    lin = _dsp.alaw_to_linear(bytes(out))
+    assert abs(lin[0] - (-2000)) < 70 and lin[160] == _dsp.alaw_to_linear(a)[0]
+    assert lin[320] == 8 and lin[480] == max(_dsp.alaw_to_linear(bytes([0xAA])))   # idle; clipped at full scale
+    import pytest as _pytest
+    with _pytest.raises(ValueError, match="sum\\(counts\\) \\* n"):
+        _dsp.mix_alaw(a, [2], 160)
+    with _pytest.raises(ValueError, match="counts\\[0\\]"):
+        _dsp.mix_alaw(a * 17, [17], 160)

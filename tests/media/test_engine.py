@@ -221,3 +221,43 @@ def test_prompt_lists_play_back_to_back_in_the_calls_language(tmp_path):
             in p.box_events
     finally:
         p.close()
+
+
+def test_listen_whisper_and_barge_mix_the_audio(tmp_path):
+    """Caller on s0.3 sends 600 Hz, agent on s0.5 sends 1100 Hz, the supervisor on s0.9
+    sends 1700 Hz (all from the far end): who hears what in each mode."""
+    p = Pair(tmp_path)
+    try:
+        p.run(20)
+        p.far.play_tone("s0.3", 600, 0, -12)
+        p.far.play_tone("s0.5", 1100, 0, -12)
+        p.far.play_tone("s0.9", 1700, 0, -12)
+        p.box.connect("s0.3", "s0.5")
+
+        def heard(mode):
+            if mode:
+                p.box.monitor("s0.9", "s0.3", "s0.5", mode)
+            p.run(6)
+            got = {ts: array.array("h") for ts in (3, 5, 9)}
+            for _ in range(6):
+                p.far.tick()
+                p.box.tick()
+                for ts in got:
+                    got[ts].extend(dsp.alaw_to_linear(p.far.spans[0].chans[ts * 160:(ts + 1) * 160]))
+            who = {}
+            for ts, x in got.items():
+                e = {f: goertzel(x, f) for f in (600, 1100, 1700)}
+                top = max(e.values())
+                rms = (sum(v * v for v in x) / len(x)) ** 0.5
+                who[ts] = {f for f, v in e.items() if v > 0.1 * top} if rms > 100 else set()
+            return who
+        assert heard(None) == {3: {1100}, 5: {600}, 9: set()}
+        assert heard("listen") == {3: {1100}, 5: {600}, 9: {600, 1100}}
+        assert heard("whisper") == {3: {1100}, 5: {600, 1700}, 9: {600, 1100}}
+        assert heard("barge") == {3: {1100, 1700}, 5: {600, 1700}, 9: {600, 1100}}
+        assert heard("off") == {3: {1100}, 5: {600}, 9: set()}
+        p.box.monitor("s0.9", "s0.3", "s0.5", "barge")
+        p.box.disconnect("s0.3")                  # the caller hangs up: no conference is left
+        assert all(r[0] != "mix" for r in p.box.routes.values()) and p.box.monitors == {}
+    finally:
+        p.close()

@@ -55,9 +55,11 @@ class FakeBus:
     def __init__(self):
         self.replies = {"span.status": SPANS, "call.list": CALLS, "acd.agents": AGENTS, "acd.queues": QUEUES}
         self.requests = []
+        self.args = []
 
     def request(self, op, args=None, timeout=None):
         self.requests.append(op)
+        self.args.append((op, args))
         reply = self.replies.get(op, BusError("%s: unknown op" % op))
         if isinstance(reply, BaseException):
             raise reply

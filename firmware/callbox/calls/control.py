@@ -59,7 +59,9 @@ class Call:
         self.exit_reason = None     # queue rule that took the call out of its queue
 
     def snapshot(self, wall):
-        return {"call_id": self.call_id, "span": self.span, "chan": self.chan, "ani": self.ani, "dnis": self.dnis,
+        mon = getattr(self, "monitor", None)
+        return {"call_id": self.call_id, "direction": self.direction, "priority": self.priority,
+                "monitor": {"seat": mon[0], "mode": mon[1]} if mon else None, "span": self.span, "chan": self.chan, "ani": self.ani, "dnis": self.dnis,
                 "state": self.state, "digits": self.digits, "queue": self.queue,
                 "agent": self.agent_login, "seat": self.seat, "start": wall(self.start),
                 "answer": wall(self.answer)}
@@ -469,8 +471,11 @@ class CallControl:
         if agent.seat is not None:      # the phone's display (and its confirmation of a key)
             self.media.send("seat.control", {"seat": agent.seat, "msg": {"agent": agent.login, "agent_state": agent.state}})
         try:
+            now = time.time()
             self.store.execute("INSERT OR REPLACE INTO agent_state(login, seat, state, reason, t) VALUES(?, ?, ?, ?, ?)",
-                               (agent.login, agent.seat, agent.state, agent.reason, time.time()))
+                               (agent.login, agent.seat, agent.state, agent.reason, now))
+            self.store.execute("INSERT INTO agent_events(t, login, state, reason, seat) VALUES(?, ?, ?, ?, ?)",
+                               (now, agent.login, agent.state, agent.reason, agent.seat))
         except Exception:
             log.exception("agent %s: saving the state failed", agent.login)
 
@@ -628,7 +633,8 @@ class CallControl:
                "queue": call.queue, "agent": call.agent_login, "seat": call.seat,
                "wait_s": round((call.answer or call.end) - call.queued_at, 3) if call.queued_at else None,
                "talk_s": round(call.end - call.answer, 3) if call.answer else None,
-               "disposition": disp, "cause": call.cause}
+               "disposition": disp, "cause": call.cause, "survey": call.vars.get("survey"),
+               "priority": call.priority}
         try:
             self.store.add_cdr(cdr)
         except Exception:
@@ -646,6 +652,31 @@ class CallControl:
     # -- views ---------------------------------------------------------------------------
     def list_calls(self):
         return [c.snapshot(self.wall) for c in self.calls.values()]
+
+    def monitor(self, call_id, seat, mode):
+        """A supervisor at ``seat`` listens to, whispers to or barges into a connected call
+        (mode listen|whisper|barge), or leaves it (off)."""
+        call = self.calls.get(call_id)
+        if call is None:
+            raise ValueError("call %r: no such call in progress" % call_id)
+        if mode not in ("listen", "whisper", "barge", "off"):
+            raise ValueError("mode %r is not listen, whisper, barge or off" % (mode,))
+        if call.state != "connected" or call.seat is None:
+            raise ValueError("call %s is %s; only a call connected to an agent can be supervised"
+                             % (call_id, call.state))
+        if isinstance(seat, bool) or not isinstance(seat, int) or seat == call.seat:
+            raise ValueError("seat %r: the supervisor needs a seat of their own (not the agent's seat %s)"
+                             % (seat, call.seat))
+        busy = [c.call_id for c in self.calls.values() if c is not call and
+                (c.seat == seat or getattr(c, "monitor", (None,))[0] == seat)]
+        if busy:
+            raise ValueError("seat %d is busy with call %s" % (seat, busy[0]))
+        self.media.send("media.monitor", {"sup": "seat%d" % seat, "caller": call.ep, "agent": "seat%d" % call.seat,
+                                          "mode": mode})
+        call.monitor = None if mode == "off" else (seat, mode)
+        self.event(call, "monitor", {"seat": seat, "mode": mode})
+        self.publish("call.monitor", {"call_id": call_id, "seat": seat, "mode": mode})
+        return {"call_id": call_id, "seat": seat, "mode": mode}
 
     def hangup_request(self, call_id):
         call = self.calls.get(call_id)

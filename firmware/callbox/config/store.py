@@ -230,8 +230,9 @@ class Store:
     # -- records -------------------------------------------------------------
     def add_cdr(self, cdr):
         cols = ("call_id", "start", "answer", "end", "span", "chan", "ani", "dnis", "digits", "queue",
-                "agent", "seat", "wait_s", "talk_s", "disposition", "cause", "recording")
+                "agent", "seat", "wait_s", "talk_s", "disposition", "cause", "recording", "survey", "priority")
         vals = [cdr.get(c) for c in cols]
+        vals[-1] = vals[-1] or 0
         return self.execute("INSERT OR REPLACE INTO cdr(%s) VALUES(%s)" % (", ".join(cols), ", ".join("?" * len(cols))),
                             vals)
 

@@ -46,12 +46,16 @@ async def amain(args, stop):
             cc.acd.not_ready(login, str(a.get("reason", "break")))
         elif state == "logged-out":
             cc.acd.logout(login)
+        elif state == "end-acw":
+            cc.acd.end_acw(login)
         else:
-            raise ValueError("state %r is not ready, not-ready or logged-out" % state)
+            raise ValueError("state %r is not ready, not-ready, end-acw or logged-out" % state)
         return cc.acd.agents[login].snapshot(cc.acd.wall_offset)
 
     server.handle("call.list", lambda a: cc.list_calls(), "Calls in progress")
     server.handle("call.hangup", lambda a: cc.hangup_request(a.get("call_id")), "Clear a call: {call_id}")
+    server.handle("call.monitor", lambda a: cc.monitor(a.get("call_id"), a.get("seat"), a.get("mode")),
+                  "Supervise a connected call from a seat: {call_id, seat, mode: listen|whisper|barge|off}")
     server.handle("call.counters", lambda a: dict(cc.counters), "Call counters")
     server.handle("acd.agents", lambda a: cc.acd.agents_snapshot(), "Agents and their states")
     server.handle("acd.queues", lambda a: cc.acd.queues_snapshot(), "Queues: waiting, longest wait, today's counts")

@@ -97,6 +97,16 @@ def register_ops(server, eng):
             eng.submit(eng.tone, ep, plan, t, None)
         return {}
 
+    def monitor(args):
+        sup, caller, agent = ep_arg(args, "sup"), ep_arg(args, "caller"), ep_arg(args, "agent")
+        mode = args.get("mode")
+        if mode not in eng.MONITOR_MODES:
+            raise ValueError("mode %r is not one of %s" % (mode, ", ".join(eng.MONITOR_MODES)))
+        if len({sup, caller, agent}) != 3:
+            raise ValueError("sup, caller and agent must be three different endpoints")
+        eng.submit(eng.monitor, sup, caller, agent, mode)
+        return {"sup": sup, "mode": mode}
+
     def record(args):
         cid = args.get("call_id")
         if not isinstance(cid, str) or not cid:
@@ -155,6 +165,8 @@ def register_ops(server, eng):
     server.handle("span.bert", bert, "Framed BERT: {span, action: start|stop|show|insert|reset, pattern, inverted}")
     server.handle("media.connect", connect, "Connect two endpoints both ways: {a, b}")
     server.handle("media.disconnect", lambda a: eng.submit(eng.disconnect, ep_arg(a)) or {}, "Disconnect {ep}")
+    server.handle("media.monitor", monitor,
+                  "Supervise a call: {sup, caller, agent, mode: listen|whisper|barge|off}")
     server.handle("media.record", record, "Start/stop a recording tap: {call_id, caller, agent} / {call_id, stop: true}")
     server.handle("media.counters", lambda a: dict(eng.counters), "Engine counters (overruns...)")
     server.handle("chan.play", play, "Play a prompt or a list of prompts one after the other: {ep, prompt, lang, loop}")

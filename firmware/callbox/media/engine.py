@@ -122,7 +122,9 @@ class Engine:
         self.tone_alaw = bytearray(N * max(len(self.tone_index), 1))
         self.lin = array.array("h", bytes(2 * N * max(self.nchan, 1)))
         self.rx_all = bytearray(N * max(self.nchan, 1))
-        self.routes = {}             # dst endpoint -> ("ep", src) | ("prompt", PromptPlayer) | ("tone", None)
+        # dst endpoint -> ("ep", src) | ("prompt", PromptPlayer) | ("tone", None) | ("mix", (src, ...))
+        self.routes = {}
+        self.monitors = {}           # supervisor endpoint -> (mode, caller, agent)
         self.dtmf_on = set()         # endpoints whose digits are reported
         self.recs = {}               # call_id -> (caller ep, agent ep)
         self.cmds = queue.SimpleQueue()
@@ -214,6 +216,30 @@ class Engine:
         self._unroute(ep)
         if src and src[0] == "ep" and self.routes.get(src[1]) == ("ep", ep):
             self._unroute(src[1])
+        for dst, r in list(self.routes.items()):     # conferences that hear this endpoint
+            if r[0] == "mix" and ep in r[1]:
+                self._unroute(dst)
+        self.monitors = {k: v for k, v in self.monitors.items() if ep not in (k,) + v[1:]}
+
+    MONITOR_MODES = ("listen", "whisper", "barge", "off")
+
+    def monitor(self, sup, caller, agent, mode):
+        """Supervision of the call caller <-> agent from endpoint ``sup``:
+        listen (sup hears both), whisper (the agent also hears sup), barge (everyone hears
+        everyone), off (back to the plain two-party connection; sup is released)."""
+        if mode not in self.MONITOR_MODES:
+            raise ValueError("monitor mode %r is not one of %s" % (mode, ", ".join(self.MONITOR_MODES)))
+        if mode == "off":
+            self.monitors.pop(sup, None)
+            self._unroute(sup)
+            self.routes[caller] = ("ep", agent)
+            self.routes[agent] = ("ep", caller)
+            return
+        self._unroute(sup)
+        self.monitors[sup] = (mode, caller, agent)
+        self.routes[sup] = ("mix", (caller, agent))
+        self.routes[agent] = ("mix", (caller, sup)) if mode in ("whisper", "barge") else ("ep", caller)
+        self.routes[caller] = ("mix", (agent, sup)) if mode == "barge" else ("ep", agent)
 
     def _unroute(self, ep):
         r = self.routes.pop(ep, None)
@@ -325,6 +351,15 @@ class Engine:
             ts = int(m.group(2))
             sp.txchans[ts * N:(ts + 1) * N] = ALAW_IDLE
 
+    def _send_to(self, dst, data, seat_tx):
+        m = EP_RE.match(dst)
+        if m.group(1) is not None:
+            sp = self.span_by_id[int(m.group(1))]
+            ts = int(m.group(2))
+            sp.txchans[ts * N:(ts + 1) * N] = data
+        else:
+            seat_tx[int(m.group(3))] = data
+
     def _rx_of(self, ep):
         m = EP_RE.match(ep)
         if m.group(1) is not None:
@@ -394,7 +429,11 @@ class Engine:
             dsp.linear_to_alaw(self.tone_lin, self.tone_alaw)
         # 6. the switch
         seat_tx = {}
+        mixes = []
         for dst, (kind, src) in list(self.routes.items()):
+            if kind == "mix":
+                mixes.append((dst, src))
+                continue
             if kind == "ep":
                 data = self._rx_of(src)
             elif kind == "prompt":
@@ -408,13 +447,12 @@ class Engine:
                 if not self.tones.active(idx):
                     self.emit("chan.tone.done", {"ep": dst})
                     del self.routes[dst]
-            m = EP_RE.match(dst)
-            if m.group(1) is not None:
-                sp = self.span_by_id[int(m.group(1))]
-                ts = int(m.group(2))
-                sp.txchans[ts * N:(ts + 1) * N] = data
-            else:
-                seat_tx[int(m.group(3))] = data
+            self._send_to(dst, data, seat_tx)
+        if mixes:               # every conference output of the tick in one C call
+            out = dsp.mix_alaw(b"".join(self._rx_of(s) for _, srcs in mixes for s in srcs),
+                               [len(srcs) for _, srcs in mixes], N)
+            for k, (dst, _) in enumerate(mixes):
+                self._send_to(dst, out[k * N:(k + 1) * N], seat_tx)
         # 7. spans out
         if self.spans:
             dch_out = self.hdlc.tx(N)

@@ -1,0 +1,1 @@
+"""Statistics and reports from the box's own records (CDRs, call events, agent events)."""
