@@ -11,11 +11,14 @@ class FakeBus:
     def __init__(self):
         self.down = False
         self.requests = []
+        self.extra = {}
 
     def request(self, op, args=None, timeout=None):
         if self.down:
             raise BusError("%s: the callctl daemon is not reachable" % op)
         self.requests.append((op, args))
+        if op in self.extra:
+            return self.extra[op]
         if op == "span.loopback":
             return {"span": args["span"], "mode": args["mode"]}
         if op == "span.bert":
@@ -32,7 +35,7 @@ class FakeBus:
             "acd.queues": [{"name": "support", "waiting": 2, "longest_wait_s": 12.4, "agents_ready": 1,
                             "answered": 5, "abandoned": 1}],
             "sup.status": [],
-        }[op]
+        }.get(op, {})
 
 
 @pytest.fixture
@@ -57,6 +60,15 @@ def login(sh, user="tech", pw="0123456789abc"):
     return "".join(sh.out)
 
 
+def test_help_fits_80_columns(shell):
+    login(shell)
+    shell.out.clear()
+    shell.line("help")
+    text = "".join(shell.out)
+    assert "monitor" in text and "selftest" in text and "factory-reset" in text
+    assert all(len(x) <= 80 for x in text.split("\r\n"))
+
+
 def test_commands_need_login(shell):
     shell.line("show spans")
     shell.line("x")
@@ -66,7 +78,7 @@ def test_commands_need_login(shell):
 
 def test_login_and_show_spans_in_controller_layout(shell):
     assert "Welcome, tech" in login(shell)
-    shell.line("show spans")
+    shell.line("show span 0")
     text = "".join(shell.out)
     assert "E1 0 is down" in text and "Receiver has LOS" in text and "Framing is CRC4, Line Code is HDB3" in text
     assert all(len(line) <= 80 for line in text.split("\r\n"))
@@ -89,7 +101,8 @@ def test_usage_and_unknown_command_and_bus_down(shell):
     login(shell)
     shell.out.clear()
     shell.line("show nonsense")
-    assert "show: usage: show spans|calls|agents|queues|system" in "".join(shell.out)
+    assert "show: usage: show spans|span N|channel span N chan C|calls|" in "".join(shell.out)
+    assert all(len(x) <= 80 for x in "".join(shell.out).split("\r\n"))
     shell.line("frobnicate")
     assert 'frobnicate: command not recognized' in "".join(shell.out)
     shell.bus.down = True
@@ -133,3 +146,173 @@ def test_loopback_and_bert_commands(shell):
     usage = "".join(shell.out)
     assert usage.count("loopback: usage: loopback span <N> off|local|line|payload") == 2
     assert usage.count("bert: usage: bert span <N> start") == 3
+
+
+class FakeSystem:
+    def __init__(self):
+        self.net = None
+        self.reset = 0
+
+    def ip_show(self):
+        return "eth0 UP 192.0.2.5/24"
+
+    def ip_set(self, cfg):
+        self.net = cfg
+        return "stored"
+
+    def ping(self, host):
+        return "3 packets transmitted, 3 received"
+
+    def set_date(self, text):
+        return "set " + text
+
+    def firmware(self):
+        return {"version": "1.2.3", "slot": "A"}
+
+    def factory_reset(self):
+        self.reset += 1
+        return "/data/.factory-reset"
+
+
+def test_monitor_dtmf_streams_digits_until_enter(shell):
+    login(shell)
+    shell.out.clear()
+    shell.line("monitor dtmf span 0 chan 5")
+    assert ("chan.dtmf", {"ep": "s0.5", "on": True}) in shell.bus.requests
+    shell.on_event("chan.dtmf", {"ep": "s0.5", "digit": "7"})
+    shell.on_event("chan.dtmf", {"ep": "s0.6", "digit": "9"})      # another channel: not shown
+    shell.on_event("chan.dtmf", {"ep": "s0.5", "digit": "#"})
+    text = "".join(shell.out)
+    assert "s0.5 digit 7" in text and "s0.5 digit #" in text and "digit 9" not in text
+    assert "callbox> " not in text.split("DTMF on s0.5")[1]         # no prompt while streaming
+    shell.line("")
+    assert shell.streaming is None and "".join(shell.out).endswith("(stopped)\r\ncallbox> ")
+    shell.on_event("chan.dtmf", {"ep": "s0.5", "digit": "1"})
+    assert "digit 1" not in "".join(shell.out)
+
+
+def test_monitor_signalling_and_ctrl_c(shell):
+    login(shell)
+    shell.line("monitor signalling span 0")
+    shell.on_event("sig.trace", {"span": 0, "dir": "rx", "text": "Q.931 SETUP cref 1 chan 3"})
+    shell.on_event("sig.trace", {"span": 1, "dir": "rx", "text": "other span"})
+    assert "<-- Q.931 SETUP cref 1 chan 3" in "".join(shell.out) and "other span" not in "".join(shell.out)
+    shell.feed(b"\x03")
+    assert shell.streaming is None
+
+
+def test_show_log_tail_and_follow(shell, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "callctl.log").write_text("".join("line %d\n" % i for i in range(100)))
+    shell.log_dir = str(logs)
+    login(shell)
+    shell.out.clear()
+    shell.line("show log callctl -n 3")
+    text = "".join(shell.out)
+    assert "line 97\r\nline 98\r\nline 99" in text and "line 96" not in text
+    shell.line("show log nosuch")
+    assert "no log for 'nosuch' (have: callctl)" in "".join(shell.out)
+    shell.out.clear()
+    shell.line("show log -f")
+    with open(logs / "callctl.log", "a") as f:
+        f.write("fresh line\n")
+    shell.poll()
+    assert "fresh line" in "".join(shell.out)
+    shell.line("")
+    assert shell.streaming is None
+
+
+def test_system_commands_and_confirmations(shell):
+    shell.system = FakeSystem()
+    login(shell)
+    shell.out.clear()
+    shell.line("ip show")
+    shell.line("ip set 192.0.2.9/24 192.0.2.1 192.0.2.53")
+    shell.line("ip set 300.1.1.1/24 192.0.2.1")
+    shell.line("firmware show")
+    text = "".join(shell.out)
+    assert "eth0 UP" in text and shell.system.net == {"address": "192.0.2.9/24", "gateway": "192.0.2.1",
+                                                      "dns": "192.0.2.53"}
+    assert "300.1.1.1/24 192.0.2.1 is not address/prefix" in text and "firmware 1.2.3, running from slot A" in text
+    shell.line("factory-reset confirm")
+    assert shell.system.reset == 0 and "type 'factory-reset' first" in "".join(shell.out)
+    shell.line("factory-reset")
+    shell.now[0] += 31
+    shell.line("factory-reset confirm")
+    assert shell.system.reset == 0
+    shell.line("factory-reset")
+    shell.line("factory-reset confirm")
+    assert shell.system.reset == 1 and ("sup.reboot", {"reason": "factory reset by tech"}) in shell.bus.requests
+    shell.line("reboot")
+    assert not any(op == "sup.reboot" and "console" in a["reason"] for op, a in shell.bus.requests)
+    shell.line("reboot confirm")
+    assert ("sup.reboot", {"reason": "console reboot by tech"}) in shell.bus.requests
+
+
+def test_selftest_reports_each_check(shell):
+    shell.bus.extra.update({"sup.status": [{"name": "media", "state": "running", "pid": 1, "restarts": 0,
+                                            "last_exit": None}],
+                            "media.counters": {"tick:overruns": 0}, "rec.status": {"free_mb": 5000.0}})
+    login(shell)
+    shell.out.clear()
+    shell.line("selftest")
+    text = "".join(shell.out)
+    assert "daemons          PASS" in text and "database         PASS" in text
+    assert "spans            FAIL alarms on span 0 (LOS)" in text
+    assert "selftest: FAIL (5 of 6 checks passed)" in text
+
+
+def test_impair_tone_hangup_and_channel(shell):
+    shell.bus.extra["chan.level"] = {"ep": "s0.3", "rx_dbm0": -12.3, "tx_dbm0": None, "route": "tone None"}
+    login(shell)
+    shell.out.clear()
+    for cmd in ("impair span 0 ber 1e-3", "impair span 0 los on", "impair span 0 clear", "impair span 0 ber 2",
+                "tone span 0 chan 3 cn busy", "tone span 0 chan 3 off", "tone span 0 chan 3 fr busy",
+                "hangup c-42", "show channel span 0 chan 3"):
+        shell.line(cmd)
+    reqs = shell.bus.requests
+    assert ("span.impair", {"span": 0, "ber": 0.001, "side": "rx"}) in reqs
+    assert ("span.impair", {"span": 0, "los": True, "side": "rx"}) in reqs
+    assert ("chan.tone", {"ep": "s0.3", "plan": "cn", "tone": "busy"}) in reqs and ("chan.stop", {"ep": "s0.3"}) in reqs
+    assert ("call.hangup", {"call_id": "c-42"}) in reqs
+    text = "".join(shell.out)
+    assert text.count("usage:") == 2                       # ber 2 and plan fr
+    assert "s0.3: receive level -12.3 dBm0, transmit level silent" in text
+
+
+def test_tab_completion_history_and_editing(shell):
+    login(shell)
+    shell.out.clear()
+    shell.feed(b"sh\t")
+    assert shell.editor.buf == "show "
+    shell.feed(b"sp\t")                      # spans / span: common prefix "span"
+    assert shell.editor.buf == "show span"
+    shell.feed(b"s\r")
+    assert "E1 0 is down" in "".join(shell.out)
+    shell.feed(b"show agx\x7fents\r")        # a backspace
+    assert "Agent 1" in "".join(shell.out)
+    shell.out.clear()
+    shell.feed(b"\x1b[A")                    # up: the last command comes back
+    assert shell.editor.buf == "show agents"
+    shell.feed(b"\x1b[A")
+    assert shell.editor.buf == "show spans"
+    shell.feed(b"\x15")                      # Ctrl-U
+    assert shell.editor.buf == ""
+
+
+def test_garbage_overlong_lines_and_passwords_are_not_echoed_or_run(shell):
+    shell.feed(b"tech\r")
+    shell.out.clear()
+    shell.feed(b"0123456789abc\r")
+    assert "0123456789abc" not in "".join(shell.out)          # the password is not echoed
+    assert "0123456789abc" not in shell.editor.history
+    shell.out.clear()
+    shell.feed(bytes(range(0, 32)).replace(b"\r", b"").replace(b"\n", b"").replace(b"\x03", b"")
+               .replace(b"\x04", b"").replace(b"\x1b", b"") + b"\xff\xfe\x00")
+    assert shell.editor.dropped > 20 and shell.editor.buf == ""
+    shell.feed(b"x" * 600 + b"\r")
+    text = "".join(shell.out)
+    assert "\a" in text and "command not recognized" in text    # cut at 512 and refused as a command
+    shell.feed("显示\r".encode())
+    assert "显示: command not recognized" in "".join(shell.out)

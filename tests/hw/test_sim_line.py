@@ -71,6 +71,24 @@ def test_los_ais_and_ber_impairments(pair):
         far.impair(ber=0.9)
 
 
+def test_receive_side_faults_are_seen_by_this_end_only(pair):
+    box, far = pair
+    box.impair(los=True, side="rx")
+    data = blocks(3)
+    assert set(b"".join(pump(far, box, data))) == {0}          # the box hears nothing
+    assert pump(box, far, data) == data                         # what it sends is untouched
+    box.impair(los=False, ber=1e-3, side="rx")
+    got = pump(far, box, data)
+    flipped = sum(bin(a ^ b).count("1") for x, y in zip(data, got) for a, b in zip(x, y))
+    assert 20 < flipped < 250
+    box.impair(ber=0, ais=True, side="rx")
+    assert set(b"".join(pump(far, box, data))) == {0xFF}
+    with pytest.raises(ValueError, match="slip is injected on the transmitting side"):
+        box.impair(slip=1, side="rx")
+    with pytest.raises(ValueError, match="side 'up'"):
+        box.impair(los=True, side="up")
+
+
 def test_unplugged_cable_reads_los_and_reconnects(tmp_path):
     box = hw.open_line("sim://pairU/0", sim_dir=str(tmp_path)).open()
     out = bytearray(b"\x55" * E1_BLOCK_BYTES)

@@ -46,3 +46,15 @@ def test_restart_request_names_unknown_daemon():
     sup = Supervisor([Child("a", ["true"])])
     with pytest.raises(ValueError, match="known: a"):
         sup.restart("b")
+
+
+def test_factory_reset_wipes_the_data_directory_only_when_marked(tmp_path):
+    from callbox.supervisor.supervisor import factory_reset_if_marked
+    data = tmp_path / "data"
+    (data / "recordings" / "2026").mkdir(parents=True)
+    (data / "callbox.db").write_text("db")
+    (data / "recordings" / "2026" / "a.wav").write_text("x")
+    assert factory_reset_if_marked(str(data)) is False and (data / "callbox.db").exists()
+    (data / ".factory-reset").write_text("now")
+    assert factory_reset_if_marked(str(data)) is True
+    assert list(data.iterdir()) == []

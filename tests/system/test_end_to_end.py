@@ -7,8 +7,10 @@ the queue, a simulated agent, the recording and the CDR. Synchronisation is by
 bus events with bounded timeouts, never by sleeping.
 """
 import array
+import json
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -240,11 +242,11 @@ def test_console_over_its_pty_needs_login_and_shows_spans(box):
     until(b"Login incorrect")
     port.write(b"admin\rcorrect horse battery\r")
     until(b"Welcome, admin")
-    port.write(b"show spans\r")
+    port.write(b"show span 0\r")
     out = until(b"Line Code is HDB3")
     assert "E1 0 is up" in out and "No alarms detected." in out
     port.write(b"show frobs\r")
-    assert "show: usage: show spans|calls|agents|queues|system" in until(b"usage")
+    assert "show: usage: show spans|span N|channel" in until(b"usage")
     port.write(b"quit\r")
     until(b"login:")
     port.close()
@@ -302,3 +304,57 @@ def test_media_bus_ops_validate_their_arguments(box):
         assert e.value.code == "bad-args" and text in str(e.value), (op, str(e.value))
     assert media.request("bus.ping")["name"] == "media"     # the connection survived every refusal
     media.close()
+
+
+def test_field_tech_script_with_the_laptop_tool(box, tmp_path):
+    """callbox-console over the console pty: DTMF sent by the far end shows in a monitor, a
+    BERT over a local loopback finds the inserted error, an injected LOS shows in show span,
+    and the report has all of it."""
+    pty = os.path.join(box["run"], "console.pty")
+    wait_until(lambda: os.path.exists(pty), 30, "the console pty")
+    farend = BusClient(socket_path(box["run"], "farend"), connect_timeout=30)
+    wait_until(lambda: not farend.request("farend.calls"), 30, "no far-end calls in progress")
+    script = tmp_path / "checks.txt"
+    script.write_text("\n".join([
+        "show span 0",
+        "monitor dtmf span 0 chan 1 --for 6",
+        "loopback span 0 local",
+        "bert span 0 start",
+        "sleep 1",
+        "bert span 0 insert",
+        "sleep 1",
+        "bert span 0 show",
+        "bert span 0 stop",
+        "loopback span 0 off",
+        "impair span 0 los on",
+        "sleep 2",
+        "show span 0",
+        "impair span 0 clear",
+        "selftest",
+    ]) + "\n")
+    env = dict(os.environ, CALLBOX_CONSOLE_PASSWORD="correct horse battery")
+    proc = subprocess.Popen([sys.executable, "-m", "callbox.tools.console_client", os.path.realpath(pty),
+                             "--script", str(script), "--report", str(tmp_path / "report"), "--wait", "30"],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:                # start the far-end call once the monitor runs
+            if "running: monitor dtmf" in line:
+                farend.request("farend.call", {"dnis": "10086", "ani": "13800138000", "digits": "159#",
+                                               "hangup_after_s": 3})
+                break
+        proc.stderr.read()
+        assert proc.wait(120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    rep = json.loads((tmp_path / "report.json").read_text())
+    out = {c["command"]: c["output"] for c in rep["commands"]}
+    assert rep["result"] == "ok"
+    assert "No alarms detected." in rep["commands"][0]["output"]
+    monitor = out["monitor dtmf span 0 chan 1"]
+    assert [line.split()[-1] for line in monitor.splitlines() if "digit" in line] == ["1", "5", "9", "#"]
+    bert = out["bert span 0 show"]
+    assert "in sync" in bert and re.search(r"errors [1-9]", bert)
+    assert rep["commands"][9]["command"] == "show span 0" and "Receiver has LOS" in rep["commands"][9]["output"]
+    assert "selftest:" in out["selftest"]
+    assert os.path.exists(tmp_path / "report.txt")

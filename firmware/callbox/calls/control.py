@@ -20,6 +20,7 @@ import time
 
 from callbox.acd.acd import Acd, Callback
 from callbox.calls.ivr import DEFAULT_FLOW, SURVEY_FLOW, Ivr, validate_flow
+from callbox.signalling.trace import describe
 
 log = logging.getLogger("callbox.calls")
 _seq = itertools.count(1)
@@ -122,9 +123,17 @@ class CallControl:
             if s["enabled"] and s["signalling"] == "pri":
                 sid = s["id"]
                 self.spans[sid] = span_factory(
-                    sid, s["side"], lambda fr, sid=sid: self.media.send("span.dchan.tx", {"span": sid, "frame": fr}),
+                    sid, s["side"], lambda fr, sid=sid: self._dchan_tx(sid, fr),
                     lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
                     lambda up, sid=sid: self.publish("sig.link", {"span": sid, "up": up}))
+
+    def _dchan_tx(self, sid, frame):
+        self._trace(sid, "tx", frame)
+        self.media.send("span.dchan.tx", {"span": sid, "frame": frame})
+
+    def _trace(self, sid, direction, frame):
+        """Publish every D-channel frame, decoded, for the console's signalling monitor."""
+        self.publish("sig.trace", {"span": sid, "dir": direction, "text": describe(frame)})
 
     def wall(self, t):
         """Control-clock time -> Unix time (None stays None)."""
@@ -150,6 +159,7 @@ class CallControl:
         if topic == "span.dchan.rx":
             sp = self.spans.get(data["span"])
             if sp:
+                self._trace(data["span"], "rx", data["frame"])
                 sp.rx_frame(data["frame"])
         elif topic == "span.state":
             sp = self.spans.get(data["span"])

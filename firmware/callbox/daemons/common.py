@@ -13,6 +13,9 @@ def parser(name, doc):
                    help="persistent data directory (default /data; $CALLBOX_DATA_DIR)")
     p.add_argument("--run-dir", default=os.environ.get("CALLBOX_RUN_DIR", "/run/callbox"),
                    help="runtime directory for bus sockets (default /run/callbox; $CALLBOX_RUN_DIR)")
+    if name != "supervisor":        # the supervisor declares its own --log-dir
+        p.add_argument("--log-dir", default=os.environ.get("CALLBOX_LOG_DIR"),
+                       help="where the supervisor writes each daemon's log (<name>.log); $CALLBOX_LOG_DIR")
     p.add_argument("--log-level", default=os.environ.get("CALLBOX_LOG_LEVEL", "INFO"),
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p

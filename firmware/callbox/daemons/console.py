@@ -4,21 +4,23 @@ On the box it serves the serial console device (--tty /dev/ttyS0); on a PC it
 makes a pseudo-terminal and links it at <run-dir>/console.pty, so
 ``callbox-console <run-dir>/console.pty`` (or screen, minicom) can connect.
 """
+import asyncio
 import logging
 import os
 import termios
 import tty
 
+from callbox.bus import socket_path
+from callbox.bus.client import AsyncBusClient
 from callbox.bus.router import BusRouter
 from callbox.config.store import Store
-from callbox.console.shell import Shell
+from callbox.console.shell import Shell, System
 from callbox.daemons import common
 
 log = logging.getLogger("callbox.console")
 
 
 async def amain(args, stop):
-    import asyncio
     loop = asyncio.get_running_loop()
     store = Store(args.data_dir)
     router = BusRouter(args.run_dir)
@@ -52,45 +54,52 @@ async def amain(args, stop):
             except OSError:
                 return
 
-    state = {"shell": None, "buf": b""}
+    state = {"shell": None}
+    system = System(store, data_dir=args.data_dir, log_dir=args.log_dir)
 
     def new_shell():
-        state["shell"] = Shell(router, store, write)
+        state["shell"] = Shell(router, store, write, system=system, log_dir=args.log_dir)
         state["shell"].start()
 
     def on_read():
         try:
             data = os.read(fd, 4096)
-        except BlockingIOError:
+        except (BlockingIOError, OSError):
             return
-        except OSError:
+        if not data:
             return
-        buf = state["buf"] + data
-        while True:
-            i = min([p for p in (buf.find(b"\r"), buf.find(b"\n")) if p >= 0], default=-1)
-            if i < 0:
-                break
-            line, buf = buf[:i], buf[i + 1:]
-            if buf[:1] == b"\n" and line is not None:
-                buf = buf[1:]
-            if len(line) > 512:
-                write("line too long (max 512 characters)\r\n")
-                continue
-            text = line.decode("utf-8", "replace")
-            if state["shell"] is None:
+        try:
+            if not state["shell"].feed(data):
                 new_shell()
-                continue
-            try:
-                if not state["shell"].line(text):
-                    new_shell()
-            except Exception as e:
-                log.exception("console: command failed")
-                write("internal error: %s\r\n" % type(e).__name__)
-        state["buf"] = buf[-4096:]
+        except Exception as e:
+            log.exception("console: command failed")
+            write("internal error: %s\r\n%s" % (type(e).__name__, state["shell"].prompt()))
 
+    def on_event(topic, data):
+        try:
+            state["shell"].on_event(topic, data)
+        except Exception:
+            log.exception("console: monitor output failed")
+
+    async def poll():
+        while not stop.is_set():
+            await asyncio.sleep(0.5)
+            try:
+                state["shell"].poll()
+            except Exception:
+                log.exception("console: log follow failed")
+
+    subs = [AsyncBusClient(socket_path(args.run_dir, "media"), "console", on_event, topics=["chan.dtmf", "span.alarm"]),
+            AsyncBusClient(socket_path(args.run_dir, "callctl"), "console", on_event, topics=["sig.trace"])]
     new_shell()
     loop.add_reader(fd, on_read)
+    for c in subs:
+        c.start()
+    poller = asyncio.ensure_future(poll())
     await stop.wait()
+    poller.cancel()
+    for c in subs:
+        await c.close()
     loop.remove_reader(fd)
     router.close()
     store.close()

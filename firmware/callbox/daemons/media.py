@@ -138,8 +138,12 @@ def register_ops(server, eng):
         kw = {k: args[k] for k in ("los", "ais", "ber", "slip") if k in args}
         if not kw:
             raise ValueError("give at least one of los, ais, ber, slip")
-        eng.span_by_id[sid].line.impair(**kw)
-        return kw
+        line = eng.span_by_id[sid].line
+        if not hasattr(line, "impair"):
+            raise ValueError("span %d is not simulated (%s): faults are injected on simulated spans only" % (sid, line))
+        side = args.get("side", "tx")
+        line.impair(side=side, **kw)
+        return dict(kw, side=side)
 
     def loopback(args):
         sid = span_arg(args)
@@ -174,9 +178,10 @@ def register_ops(server, eng):
     server.handle("chan.stop", lambda a: eng.submit(eng.stop_ep, ep_arg(a)) or {}, "Stop what plays on {ep}")
     server.handle("chan.dtmf", lambda a: eng.submit(eng.dtmf_enable, ep_arg(a), bool(a.get("on", True))) or {},
                   "Report DTMF digits of {ep} (on: bool)")
+    server.handle("chan.level", lambda a: eng.level(ep_arg(a)), "Levels in dBm0 of {ep} over the last 20 ms")
     server.handle("span.status", lambda a: eng.status(), "Status, alarms and counters of every span")
     server.handle("span.dchan.tx", dchan_tx, "Send an HDLC frame on a span's D-channel: {span, frame}")
-    server.handle("span.impair", impair, "Inject faults on a simulated span: {span, los, ais, ber, slip}")
+    server.handle("span.impair", impair, "Inject faults on a simulated span: {span, los, ais, ber, slip, side: tx (default) | rx}")
     server.handle("seat.status", lambda a: eng.seat_status(), "Seats: plugged, hook state")
     server.handle("seat.control", seat_ctl, "Send a control message to a seat's phone: {seat, msg}")
 

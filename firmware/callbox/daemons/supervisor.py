@@ -15,7 +15,7 @@ from callbox.bus.server import BusServer
 from callbox.config.defaults import seed_simulation
 from callbox.config.store import Store
 from callbox.daemons import common
-from callbox.supervisor.supervisor import Child, Supervisor, daemon_argv
+from callbox.supervisor.supervisor import Child, Supervisor, daemon_argv, factory_reset_if_marked
 
 log = logging.getLogger("callbox.supervisor")
 
@@ -34,23 +34,47 @@ def build_children(args):
     return children
 
 
-async def amain(args, stop):
+def prepare_data(args):
     os.makedirs(args.data_dir, exist_ok=True)
+    factory_reset_if_marked(args.data_dir)
     store = Store(args.data_dir)
     if args.sim and seed_simulation(store):
         log.info("seeded a simulation configuration into %s", store.path)
     store.close()
-    sup = Supervisor(build_children(args), log_dir=args.log_dir)
+
+
+async def amain(args, stop):
+    prepare_data(args)
+    state = {"sup": Supervisor(build_children(args), log_dir=args.log_dir)}
     server = BusServer(socket_path(args.run_dir, "supervisor"), "supervisor")
-    server.handle("sup.status", lambda a: sup.status(), "Daemons: state, pid, restarts, last exit")
-    server.handle("sup.restart", lambda a: sup.restart(a.get("name")), "Restart a daemon: {name}")
+
+    async def reboot(reason):
+        log.warning("reboot requested: %s", reason)
+        await state["sup"].stop()
+        if args.reboot_cmd:
+            log.warning("running %s", args.reboot_cmd)
+            await asyncio.create_subprocess_exec(*args.reboot_cmd.split())
+            return
+        prepare_data(args)               # a factory reset marked by the console happens here
+        state["sup"] = Supervisor(build_children(args), log_dir=args.log_dir)
+        state["sup"].start()
+
+    def reboot_op(a):
+        reason = str(a.get("reason", "requested"))[:200] if isinstance(a, dict) else "requested"
+        asyncio.get_running_loop().call_later(0.5, lambda: asyncio.ensure_future(reboot(reason)))
+        return {"rebooting": True, "in_s": 0.5}
+
+    server.handle("sup.status", lambda a: state["sup"].status(), "Daemons: state, pid, restarts, last exit")
+    server.handle("sup.restart", lambda a: state["sup"].restart(a.get("name")), "Restart a daemon: {name}")
+    server.handle("sup.reboot", reboot_op, "Restart the box (every daemon, or the machine with --reboot-cmd): "
+                                           "{reason}")
     await server.start()
-    sup.start()
+    state["sup"].start()
     print("CallBox %s: web UI at http://%s:%d/  (data %s, logs %s)" % (
         "simulation" if args.sim else "box", args.web_host, args.web_port, args.data_dir,
         args.log_dir or "stderr"), flush=True)
     await stop.wait()
-    await sup.stop()
+    await state["sup"].stop()
     await server.close()
 
 
@@ -60,6 +84,8 @@ def main():
     p.add_argument("--web-host", default="127.0.0.1")
     p.add_argument("--web-port", type=int, default=8080)
     p.add_argument("--log-dir", default=None, help="write each daemon's log to DIR/<daemon>.log")
+    p.add_argument("--reboot-cmd", default=None,
+                   help="command that reboots the machine (the image passes 'reboot'); default: restart the daemons")
     p.add_argument("--rate", type=float, default=0.0, help="simulation: calls per minute")
     p.add_argument("--talk-s", type=float, default=8.0, help="simulation: agents' mean handle time")
     p.add_argument("--talk-dist", choices=["exp", "fixed"], default="exp")

@@ -101,6 +101,9 @@ class SimLine(Line):
         self.los = False
         self.ais = False
         self._slip = 0
+        self.rx_los = False           # faults on what this end receives (a tech's fault injection)
+        self.rx_ais = False
+        self.rx_ber = 0.0
         self._counters = collections.Counter()
 
     def __str__(self):
@@ -187,7 +190,19 @@ class SimLine(Line):
             self._counters["underruns"] += 1
             self._primed = False
             return "none"
-        out[:] = self._rxq.popleft()
+        block = self._rxq.popleft()
+        if self.rx_los:
+            block = bytes(E1_BLOCK_BYTES)
+        elif self.rx_ais:
+            block = b"\xff" * E1_BLOCK_BYTES
+        elif self.rx_ber:
+            val = int.from_bytes(block, "big")
+            nerr = self._poisson(BLOCK_BITS * self.rx_ber)
+            for _ in range(nerr):
+                val ^= 1 << self._rng.randrange(BLOCK_BITS)
+            self._counters["rx_bit_errors_injected"] += nerr
+            block = val.to_bytes(E1_BLOCK_BYTES, "big")
+        out[:] = block
         return "ok"
 
     def write_block(self, data):
@@ -238,18 +253,33 @@ class SimLine(Line):
                 return k
             k += 1
 
-    def impair(self, los=None, ais=None, ber=None, slip=None):
-        """Inject faults on what this end transmits.
+    def impair(self, los=None, ais=None, ber=None, slip=None, side="tx"):
+        """Inject faults on what this end transmits (side "tx": the far end sees them) or
+        receives (side "rx": this end sees them, as a fault on the incoming line would).
 
         Args:
             los (bool): stop sending (the far end sees loss of signal).
             ais (bool): send unframed all ones.
             ber (float): bit error ratio 0 .. 0.5.
-            slip (int): move the bitstream by this many bits once.
+            slip (int): move the bitstream by this many bits once (transmit side only).
 
         Raises:
             ValueError: a value is out of range.
         """
+        if side not in ("tx", "rx"):
+            raise ValueError("side %r is not tx or rx" % (side,))
+        if side == "rx":
+            if slip is not None:
+                raise ValueError("a slip is injected on the transmitting side (side tx, or at the far end)")
+            if ber is not None:
+                if not 0.0 <= float(ber) < 0.5:
+                    raise ValueError("ber %r is outside 0 .. 0.5" % ber)
+                self.rx_ber = float(ber)
+            if los is not None:
+                self.rx_los = bool(los)
+            if ais is not None:
+                self.rx_ais = bool(ais)
+            return
         if ber is not None:
             if not 0.0 <= float(ber) < 0.5:
                 raise ValueError("ber %r is outside 0 .. 0.5" % ber)

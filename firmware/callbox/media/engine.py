@@ -545,6 +545,28 @@ class Engine:
         """Snapshot of every span (refreshed every 0.5 s and on state changes)."""
         return [dict(s) for s in self._status]
 
+    def level(self, ep):
+        """Receive and transmit levels of an endpoint over the last 20 ms block, in dBm0
+        (None for a silent channel), and what it is routed to."""
+        rx = self._rx_of(ep)
+        m = EP_RE.match(ep)
+        if m.group(1) is not None:
+            sp = self.span_by_id[int(m.group(1))]
+            ts = int(m.group(2))
+            tx = bytes(sp.txchans[ts * N:(ts + 1) * N])
+        else:
+            tx = None
+        r = self.routes.get(ep)
+        route = None if r is None else "%s %s" % (r[0], r[1] if r[0] in ("ep", "mix") else
+                                                    getattr(r[1], "name", ""))
+
+        def db(block):
+            if block is None:
+                return None
+            v = dsp.level_dbm0(dsp.alaw_to_linear(bytes(block)))
+            return None if v is None or v < -60 else round(v, 1)
+        return {"ep": ep, "rx_dbm0": db(rx), "tx_dbm0": db(tx), "route": route}
+
     def seat_status(self):
         return [{"seat": n, "plugged": self.seat_plugged[n], "hook": self.seat_hook[n],
                  "backend": str(self.seats[n])} for n in self.seat_list]

@@ -101,5 +101,6 @@ class PerfMonitor:
         for _, c in self.history:
             for k in FIELDS:
                 day[k] += c[k]
+        recent = [dict(c, start=t) for t, c in reversed(list(self.history)[-4:])]
         return {"interval_start": self.interval_start, "current": cur, "last_24h": day,
-                "intervals": len(self.history)}
+                "intervals": len(self.history), "intervals_data": recent}

@@ -9,6 +9,7 @@ reverse order (SIGTERM, then SIGKILL after a grace period).
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
@@ -125,6 +126,34 @@ class Supervisor:
         raise ValueError("daemon %r: not supervised here (known: %s)" % (name, ", ".join(c.name for c in self.children)))
 
 
+RESET_MARK = ".factory-reset"
+
+
+def factory_reset_if_marked(data_dir):
+    """Wipe the data directory if the console's factory-reset marked it; returns True if wiped.
+
+    Everything under data_dir goes (configuration, users, CDRs, recordings, voicemail,
+    certificates); the firmware lives elsewhere and is kept.
+    """
+    mark = os.path.join(data_dir, RESET_MARK)
+    if not os.path.exists(mark):
+        return False
+    for name in os.listdir(data_dir):
+        if name == RESET_MARK:
+            continue
+        path = os.path.join(data_dir, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    os.unlink(mark)
+    log.warning("factory reset: %s wiped", data_dir)
+    return True
+
+
 def daemon_argv(module, args, extra=()):
-    return [sys.executable, "-m", "callbox.daemons." + module, "--data-dir", args.data_dir,
-            "--run-dir", args.run_dir, "--log-level", args.log_level] + list(extra)
+    argv = [sys.executable, "-m", "callbox.daemons." + module, "--data-dir", args.data_dir,
+            "--run-dir", args.run_dir, "--log-level", args.log_level]
+    if getattr(args, "log_dir", None):
+        argv += ["--log-dir", args.log_dir]
+    return argv + list(extra)
