@@ -16,10 +16,25 @@ SOCKET_TIMEOUT_S = 30
 
 
 class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    """wsgiref's server, one daemon thread per connection."""
+    """wsgiref's server, one daemon thread per connection; TLS when ``tls`` holds an SSLContext.
+
+    The TLS handshake runs in the connection's own thread (with the socket timeout), so a
+    slow or silent client never holds up accepting other connections."""
 
     daemon_threads = True
     allow_reuse_address = True
+    tls = None
+
+    def finish_request(self, request, client_address):
+        if self.tls is not None:
+            request.settimeout(SOCKET_TIMEOUT_S)
+            try:
+                request = self.tls.wrap_socket(request, server_side=True)
+            except (OSError, ValueError) as e:
+                log.debug("%s TLS handshake failed: %s", client_address[0], e)
+                request.close()
+                return
+        super().finish_request(request, client_address)
 
 
 class ThreadingWSGIServer6(ThreadingWSGIServer):
@@ -41,7 +56,7 @@ class QuietHandler(WSGIRequestHandler):
         return self.client_address[0]
 
 
-def make_server(app, host, port):
+def make_server(app, host, port, tls_dir=None):
     """Bind a threading WSGI server for app (not yet serving).
 
     Args:
@@ -61,16 +76,53 @@ def make_server(app, host, port):
     except OSError as e:
         raise OSError(e.errno, "Binding the web UI to %s:%s: %s" % (host, port, e.strerror)) from None
     server.set_app(app)
+    if tls_dir:
+        import ssl
+        cert, key = ensure_certificate(tls_dir)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(cert, key)
+        server.tls = ctx
     return server
 
 
-def serve(app, host, port):
-    """Serve app on host:port until interrupted (blocks).
+def ensure_certificate(tls_dir, hostname="callbox"):
+    """The box's HTTPS certificate: <tls_dir>/cert.pem and key.pem, made self-signed (RSA 2048,
+    10 years) on first use with the openssl command. An admin replaces both files with an
+    uploaded certificate. Returns (cert path, key path).
+
+    Raises:
+        OSError: the directory cannot be written or openssl is missing or fails.
+    """
+    import os
+    import shutil
+    import subprocess
+    cert, key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
+    if os.path.exists(cert) and os.path.exists(key):
+        return cert, key
+    os.makedirs(tls_dir, mode=0o700, exist_ok=True)
+    if not shutil.which("openssl"):
+        raise OSError("HTTPS: no certificate in %s and no openssl command to make one" % tls_dir)
+    tmp_key, tmp_cert = key + ".tmp", cert + ".tmp"
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+                        "-subj", "/CN=%s" % hostname, "-addext", "subjectAltName=DNS:%s,IP:127.0.0.1" % hostname,
+                        "-keyout", tmp_key, "-out", tmp_cert], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise OSError("HTTPS: making a self-signed certificate failed: %s" % r.stderr.strip()[-300:])
+    os.chmod(tmp_key, 0o600)
+    os.replace(tmp_key, key)
+    os.replace(tmp_cert, cert)
+    log.warning("HTTPS: made a self-signed certificate in %s", tls_dir)
+    return cert, key
+
+
+def serve(app, host, port, tls_dir=None):
+    """Serve app on host:port until interrupted (blocks); HTTPS when tls_dir is given.
 
     Args, Raises: as make_server.
     """
-    server = make_server(app, host, port)
-    log.info("web UI listening on %s:%d", host, server.server_port)
+    server = make_server(app, host, port, tls_dir)
+    log.info("web UI listening on %s://%s:%d", "https" if tls_dir else "http", host, server.server_port)
     try:
         server.serve_forever()
     finally:

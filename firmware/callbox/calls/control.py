@@ -62,6 +62,7 @@ class Call:
     def snapshot(self, wall):
         mon = getattr(self, "monitor", None)
         return {"call_id": self.call_id, "direction": self.direction, "priority": self.priority,
+                "vars": dict(self.vars), "lang": self.lang,
                 "monitor": {"seat": mon[0], "mode": mon[1]} if mon else None, "span": self.span, "chan": self.chan, "ani": self.ani, "dnis": self.dnis,
                 "state": self.state, "digits": self.digits, "queue": self.queue,
                 "agent": self.agent_login, "seat": self.seat, "start": wall(self.start),
@@ -96,28 +97,7 @@ class CallControl:
 
     # -- configuration -------------------------------------------------------------
     def load_config(self, span_factory):
-        for q in self.store.queues():
-            try:
-                self.acd.add_queue(q["name"], **self.store.queue_settings(q))
-            except (ValueError, TypeError) as e:
-                log.error("queue %s not loaded: %s", q["name"], e)
-        for a in self.store.agents():
-            try:
-                self.acd.add_agent(a["login"], a["name"], a.get("skills") or {})
-            except ValueError as e:
-                log.error("agent %s: skills ignored: %s", a["login"], e)
-                self.acd.add_agent(a["login"], a["name"])
-        try:
-            self.acd.check_config()
-        except ValueError as e:
-            log.error("queue configuration: %s", e)
-        for f in self.store.ivr_flows():
-            try:
-                self.flows[f["name"]] = validate_flow(f["name"], f["flow"])
-            except Exception as e:
-                log.error("IVR flow %s not loaded: %s", f["name"], e)
-        self.flows.setdefault("default", DEFAULT_FLOW)
-        self.routes = self.store.routes()
+        self.reload_routing()
         self.restore_agents()
         for s in self.store.spans():
             if s["enabled"] and s["signalling"] == "pri":
@@ -126,6 +106,45 @@ class CallControl:
                     sid, s["side"], lambda fr, sid=sid: self._dchan_tx(sid, fr),
                     lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
                     lambda up, sid=sid: self.publish("sig.link", {"span": sid, "up": up}))
+
+    def reload_routing(self):
+        """Read queues, agents, IVR flows and routes from the store and apply them now.
+
+        Calls in progress keep their place; a queue or agent removed from the store stays
+        until call control restarts (reported in the result). Returns a summary with any
+        entries that could not be loaded and why.
+        """
+        problems = []
+        for q in self.store.queues():
+            try:
+                self.acd.add_queue(q["name"], **self.store.queue_settings(q))
+            except (ValueError, TypeError) as e:
+                problems.append("queue %s not loaded: %s" % (q["name"], e))
+        for a in self.store.agents():
+            try:
+                self.acd.add_agent(a["login"], a["name"], a.get("skills") or {})
+            except ValueError as e:
+                problems.append("agent %s: skills ignored: %s" % (a["login"], e))
+                self.acd.add_agent(a["login"], a["name"])
+        try:
+            self.acd.check_config()
+        except ValueError as e:
+            problems.append("queue configuration: %s" % e)
+        flows = {}
+        for f in self.store.ivr_flows():
+            try:
+                flows[f["name"]] = validate_flow(f["name"], f["flow"])
+            except Exception as e:
+                problems.append("IVR flow %s not loaded: %s" % (f["name"], e))
+        flows.setdefault("default", DEFAULT_FLOW)
+        self.flows = flows
+        self.routes = self.store.routes()
+        for p in problems:
+            log.error("%s", p)
+        stale = sorted(set(self.acd.queues) - {q["name"] for q in self.store.queues()})
+        return {"queues": len(self.acd.queues), "agents": len(self.acd.agents), "flows": len(self.flows),
+                "routes": len(self.routes), "problems": problems,
+                "restart_needed_for": ["removed queue %s" % q for q in stale]}
 
     def _dchan_tx(self, sid, frame):
         self._trace(sid, "tx", frame)

@@ -110,6 +110,10 @@ class Store:
         cur = self.db.execute(sql, args)
         return cur.lastrowid
 
+    def changed(self, sql, args=()):
+        """Run an UPDATE or DELETE; returns the number of rows it changed."""
+        return self.db.execute(sql, args).rowcount
+
     # -- settings ------------------------------------------------------------
     def get_setting(self, key, default=None):
         row = self.db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()

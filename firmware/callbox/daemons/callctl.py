@@ -48,8 +48,13 @@ async def amain(args, stop):
             cc.acd.logout(login)
         elif state == "end-acw":
             cc.acd.end_acw(login)
+        elif state == "login":
+            seat = a.get("seat")
+            if isinstance(seat, bool) or not isinstance(seat, int):
+                raise ValueError("seat %r must be a seat number" % (seat,))
+            cc.acd.login(login, seat)
         else:
-            raise ValueError("state %r is not ready, not-ready, end-acw or logged-out" % state)
+            raise ValueError("state %r is not login, ready, not-ready, end-acw or logged-out" % state)
         return cc.acd.agents[login].snapshot(cc.acd.wall_offset)
 
     server.handle("call.list", lambda a: cc.list_calls(), "Calls in progress")
@@ -60,6 +65,7 @@ async def amain(args, stop):
     server.handle("acd.agents", lambda a: cc.acd.agents_snapshot(), "Agents and their states")
     server.handle("acd.queues", lambda a: cc.acd.queues_snapshot(), "Queues: waiting, longest wait, today's counts")
     server.handle("acd.agent.set_state", set_agent, "Set an agent's state: {login, state, reason}")
+    server.handle("acd.reload", lambda a: cc.reload_routing(), "Re-read queues, agents, IVR flows and routes now")
     server.handle("sig.status", lambda a: [sp.status() for sp in cc.spans.values()], "Signalling state per span")
     await server.start()
     media.start()

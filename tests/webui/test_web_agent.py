@@ -1,0 +1,37 @@
+"""The agent's page: state changes go to call control as the logged-in agent; screen pop."""
+from callbox.errors import BusError
+
+
+def test_screen_pop_shows_caller_vip_ivr_and_history(login_as, bus, store):
+    bus.replies["acd.agents"] = [{"login": "alice", "name": "Alice", "seat": 1, "state": "on-call",
+                                  "since": 997.0, "calls": 4, "call_id": "c-100", "reason": ""}]
+    bus.replies["call.list"] = [{"call_id": "c-100", "ani": "0201234567", "queue": "sales", "digits": "1",
+                                 "priority": 10, "vars": {"ticket": "12345"}, "state": "connected"}]
+    store.add_cdr({"call_id": "old-1", "start": 500.0, "end": 600.0, "ani": "0201234567", "queue": "sales",
+                   "disposition": "abandoned"})
+    c = login_as("agent")
+    page = c.get("/agent").text
+    assert "0201234567" in page and "yes (priority 10)" in page and "ticket=12345" in page and "abandoned" in page
+    api = c.get("/api/agent").json()
+    assert api["call"]["call_id"] == "c-100" and api["history"][0]["call_id"] == "old-1"
+
+
+def test_actions_are_sent_for_the_logged_in_agent_only(login_as, bus):
+    bus.replies["acd.agent.set_state"] = {}
+    c = login_as("agent")
+    tok = c.csrf_token("/agent")
+    assert c.post("/agent", {"action": "login", "seat": "7", "login": "mallory"}, csrf=tok).status == 303
+    assert ("acd.agent.set_state", {"login": "alice", "state": "login", "seat": 7}) in bus.args
+    assert c.post("/agent", {"action": "not-ready", "reason": "lunch"}, csrf=tok).status == 303
+    assert ("acd.agent.set_state", {"login": "alice", "state": "not-ready", "reason": "lunch"}) in bus.args
+    r = c.post("/agent", {"action": "login", "seat": "seven"}, csrf=tok)
+    assert r.status == 400 and "seat: &#039;seven&#039;" in r.text
+    r = c.post("/agent", {"action": "fly"}, csrf=tok)
+    assert r.status == 400
+    bus.replies["acd.agent.set_state"] = BusError("agent alice is on-call")
+    r = c.post("/agent", {"action": "ready"}, csrf=tok)
+    assert r.status == 409 and "ready refused: agent alice is on-call" in r.text
+
+
+def test_viewers_have_no_agent_page(login_as):
+    assert login_as("viewer").get("/agent").status == 403

@@ -1,0 +1,98 @@
+"""Configuration pages: validation names the field, nothing stored on error, live apply, audit."""
+from callbox.errors import BusError
+
+
+def _post(c, path, data):
+    return c.post(path, data, csrf=c.csrf_token(path.split("/delete")[0]))
+
+
+def test_queue_is_validated_stored_applied_and_audited(admin, bus, store):
+    bus.replies["acd.reload"] = {"problems": [], "restart_needed_for": []}
+    r = _post(admin, "/config/queues", {"name": "vip", "strategy": "ring-all", "skills": "zh:3, vip:1",
+                                        "acw_s": "30", "max_wait_s": "120", "timeout_dest": "voicemail:vip",
+                                        "callback_key": "1"})
+    assert r.status == 303 and "Saved+and+applied" in r.location
+    row = [q for q in store.queues() if q["name"] == "vip"][0]
+    kw = store.queue_settings(row)
+    assert kw["strategy"] == "ring-all" and kw["skills"] == {"zh": 3, "vip": 1} and kw["acw_s"] == 30
+    assert kw["timeout_dest"] == "voicemail:vip" and kw["callback_key"] == "1"
+    assert "acd.reload" in bus.requests
+    assert store.query("SELECT detail FROM audit WHERE action='config.change'")[0]["detail"].startswith("queue vip")
+    page = admin.get("/config/queues")
+    assert "vip:1, zh:3" in page.text and "ring-all" in page.text
+
+
+def test_bad_queue_fields_are_named_and_nothing_is_stored(admin, store):
+    before = store.queues()
+    for data, msg in ((({"name": "q1", "skills": "zh"}), "skills: &#039;zh&#039; must be name:level"),
+                      (({"name": "q1", "acw_s": "lots"}), "acw_s: &#039;lots&#039; is not a number"),
+                      (({"name": "q1", "strategy": "fastest"}), "strategy &#039;fastest&#039; is not one of"),
+                      (({"name": "bad name!"}), "queues.name"),
+                      (({"name": "q1", "timeout_dest": "mars:1"}), "destination &#039;mars:1&#039;"),
+                      (({"name": "q1", "overflow_s": "10", "overflow_to": "ghost"}), "overflow_to: &#039;ghost&#039;"),
+                      (({"name": "q1", "callback_key": "x"}), "callback_key &#039;x&#039;")):
+        r = _post(admin, "/config/queues", data)
+        assert r.status == 400 and msg in r.text, (data, r.text[-600:])
+    assert store.queues() == before
+
+
+def test_html_in_text_fields_is_shown_as_text(admin, bus, store):
+    bus.replies["acd.reload"] = {"problems": [], "restart_needed_for": []}
+    r = _post(admin, "/config/agents", {"login": "2001", "name": "<img src=x onerror=alert(1)>", "skills": "en:2"})
+    assert r.status == 303
+    page = admin.get("/config/agents").text
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_agent_change_keeps_one_row_and_delete(admin, bus, store):
+    bus.replies["acd.reload"] = {"problems": [], "restart_needed_for": []}
+    _post(admin, "/config/agents", {"login": "2001", "name": "A", "skills": "en:2"})
+    _post(admin, "/config/agents", {"login": "2001", "name": "A B", "skills": "en:5"})
+    rows = [a for a in store.agents() if a["login"] == "2001"]
+    assert len(rows) == 1 and rows[0]["skills"] == {"en": 5} and rows[0]["name"] == "A B"
+    assert _post(admin, "/config/agents/delete", {"login": "2001"}).status == 303
+    assert not [a for a in store.agents() if a["login"] == "2001"]
+    assert _post(admin, "/config/agents/delete", {"login": "2001"}).status == 404
+
+
+def test_routes_need_an_existing_queue_and_a_queue_in_use_cannot_be_deleted(admin, bus, store):
+    bus.replies["acd.reload"] = {"problems": [], "restart_needed_for": []}
+    r = _post(admin, "/config/routes", {"dnis": "*", "ani": "139*", "target": "queue:nope", "priority": "5"})
+    assert r.status == 400 and "target: queue &#039;nope&#039; does not exist" in r.text
+    _post(admin, "/config/queues", {"name": "vip"})
+    assert _post(admin, "/config/routes", {"dnis": "*", "ani": "139*", "target": "queue:vip",
+                                           "priority": "5"}).status == 303
+    route = [x for x in store.routes() if x["target"] == "queue:vip"][0]
+    assert (route["ani"], route["priority"]) == ("139*", 5)
+    r = _post(admin, "/config/queues/delete", {"name": "vip"})
+    assert r.status == 409 and "routes still send calls to it" in r.text
+    r = _post(admin, "/config/routes", {"dnis": "12ab", "target": "queue:vip"})
+    assert r.status == 400 and "routes.dnis" in r.text
+
+
+def test_call_control_down_still_saves_and_says_so(admin, bus, store):
+    bus.replies["acd.reload"] = BusError("acd.reload: the callctl daemon is not reachable")
+    r = _post(admin, "/config/queues", {"name": "later"})
+    assert r.status == 303 and "applies+the+change+when+it+starts" in r.location
+    assert [q for q in store.queues() if q["name"] == "later"]
+
+
+def test_users_are_created_with_checked_passwords_and_the_last_admin_stays(admin, store, users):
+    r = _post(admin, "/config/users", {"username": "eve", "role": "agent", "password": "short", "confirm": "short"})
+    assert r.status == 400 and "password: must be at least" in r.text
+    r = _post(admin, "/config/users", {"username": "eve", "role": "king", "password": "x" * 12, "confirm": "x" * 12})
+    assert r.status == 400 and "role: &#039;king&#039;" in r.text
+    r = _post(admin, "/config/users", {"username": "eve", "role": "agent", "password": "long enough pw",
+                                       "confirm": "long enough pw"})
+    assert r.status == 303
+    assert store.query("SELECT role FROM users WHERE username='eve'") == [{"role": "agent"}]
+    me = users["admin"][0]
+    r = _post(admin, "/config/users/delete", {"username": me})
+    assert r.status == 409 and "your own account" in r.text
+
+
+def test_only_admins_configure(login_as):
+    for role in ("supervisor", "agent", "viewer"):
+        c = login_as(role)
+        assert c.get("/config/queues").status == 403
+        assert c.post("/config/queues", {"name": "x"}, csrf=c.csrf_token()).status == 403

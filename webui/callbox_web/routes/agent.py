@@ -1,0 +1,78 @@
+"""The agent's page (/agent): sign in to a seat, ready / not ready with a reason, end
+after-call work, sign out, and a screen pop for the call being offered or talked to.
+
+The web user name is the agent's login (an admin creates both with the same name).
+The screen pop shows the caller's number, the IVR choices and collected values, the
+VIP flag, the queue and the caller's previous calls; it is cleared when the call ends.
+"""
+from bottle import request, response
+
+from callbox.errors import BusError
+
+from callbox_web.context import see_other
+
+AGENT_ROLES = ("agent", "supervisor", "admin")
+ACTIONS = ("login", "ready", "not-ready", "end-acw", "logged-out")
+REASONS = ("break", "lunch", "meeting", "training", "after this call")
+
+
+def agent_view(web, login):
+    """{agent, call, history, error} for the page and /api/agent."""
+    out = {"agent": None, "call": None, "history": [], "error": None}
+    try:
+        agents = web.bus.request("acd.agents", None, 2.0)
+        out["agent"] = next((a for a in agents if isinstance(a, dict) and a.get("login") == login), None)
+        cid = (out["agent"] or {}).get("call_id")
+        if cid:
+            calls = web.bus.request("call.list", None, 2.0)
+            out["call"] = next((c for c in calls if isinstance(c, dict) and c.get("call_id") == cid), None)
+    except BusError as e:
+        out["error"] = "call control not reachable: %s" % e
+    call = out["call"]
+    if call and call.get("ani"):
+        with web.db_lock:
+            rows = web.store.query("SELECT call_id, start, disposition, queue, agent, talk_s, survey FROM cdr "
+                                   "WHERE ani=? ORDER BY start DESC LIMIT 5", (call["ani"],))
+        out["history"] = rows
+    return out
+
+
+def install(app, web):
+    def page(status=200, error=None):
+        login = web.current_user()["username"]
+        view = agent_view(web, login)
+        response.status = status
+        return web.render("agent", title="Agent", login=login, view=view, reasons=REASONS,
+                          error=error or view["error"], notice=request.query.getunicode("done") or None,
+                          scripts=["/static/agent.js"])
+
+    @app.get("/agent", roles=AGENT_ROLES, nav="Agent")
+    def agent_get():
+        return page()
+
+    @app.get("/api/agent", roles=AGENT_ROLES)
+    def agent_api():
+        return agent_view(web, web.current_user()["username"])
+
+    @app.post("/agent", roles=AGENT_ROLES)
+    def agent_post():
+        login = web.current_user()["username"]
+        action = request.forms.getunicode("action", default="") or ""
+        if action not in ACTIONS:
+            return page(400, "action: %r is not one of %s" % (action, ", ".join(ACTIONS)))
+        req = {"login": login, "state": action}
+        if action == "login":
+            seat = (request.forms.getunicode("seat", default="") or "").strip()
+            if not seat.isdigit() or not 1 <= int(seat) <= 9999:
+                return page(400, "seat: %r is not a seat number" % seat)
+            req["seat"] = int(seat)
+        if action == "not-ready":
+            reason = (request.forms.getunicode("reason", default="") or "").strip() or "break"
+            if len(reason) > 64:
+                return page(400, "reason: at most 64 characters")
+            req["reason"] = reason
+        try:
+            web.bus.request("acd.agent.set_state", req, 3.0)
+        except BusError as e:
+            return page(409, "%s refused: %s" % (action, e))
+        see_other("/agent?done=" + action)

@@ -1,0 +1,46 @@
+% rebase("base")
+% a = view["agent"]
+<h1>Agent {{login}}</h1>
+% if notice:
+<p class="notice" role="status">Done: {{notice}}</p>
+% end
+<p class="error" role="alert" id="agent-error"{{!"" if error else " hidden"}}>{{error or ""}}</p>
+% if a is None:
+<p>There is no agent <strong>{{login}}</strong> in the configuration; ask an admin to add one with this login.</p>
+% else:
+<p>State: <strong id="agent-state" class="state-{{a["state"]}}">{{a["state"]}}</strong>
+  <span id="agent-reason">{{a.get("reason") or ""}}</span>
+  <span id="agent-pending">{{("; then " + a["pending"]) if a.get("pending") else ""}}</span>
+  at seat <span id="agent-seat">{{a.get("seat") or "-"}}</span>, calls today <span id="agent-calls">{{a.get("calls", 0)}}</span></p>
+<form method="post" action="/agent" class="config">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <label>Seat <input name="seat" size="4" inputmode="numeric" value="{{a.get("seat") or ""}}"></label>
+  <button type="submit" name="action" value="login">Sign in</button>
+  <button type="submit" name="action" value="ready">Ready</button>
+  <label>Reason <select name="reason">
+% for r in reasons:
+    <option>{{r}}</option>
+% end
+  </select></label>
+  <button type="submit" name="action" value="not-ready">Not ready</button>
+  <button type="submit" name="action" value="end-acw">End after-call work</button>
+  <button type="submit" name="action" value="logged-out">Sign out</button>
+</form>
+% end
+<section class="panel" id="screen-pop"{{!"" if view["call"] else " hidden"}}>
+  <h2>Caller</h2>
+% c = view["call"] or {}
+  <dl class="facts">
+    <dt>Number</dt><dd id="pop-ani">{{c.get("ani") or ""}}</dd>
+    <dt>VIP</dt><dd id="pop-vip">{{"yes (priority %s)" % c.get("priority") if c.get("priority") else "no"}}</dd>
+    <dt>Queue</dt><dd id="pop-queue">{{c.get("queue") or ""}}</dd>
+    <dt>IVR choices</dt><dd id="pop-digits">{{c.get("digits") or ""}}</dd>
+    <dt>Entered</dt><dd id="pop-vars">{{", ".join("%s=%s" % kv for kv in sorted((c.get("vars") or {}).items()))}}</dd>
+  </dl>
+  <h3>Previous calls</h3>
+  <ul id="pop-history">
+% for h in view["history"]:
+    <li>{{fmt_time(h["start"])}} {{h["disposition"]}} {{h["queue"] or ""}} {{h["agent"] or ""}}</li>
+% end
+  </ul>
+</section>
