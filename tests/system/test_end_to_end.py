@@ -358,3 +358,10 @@ def test_field_tech_script_with_the_laptop_tool(box, tmp_path):
     assert rep["commands"][9]["command"] == "show span 0" and "Receiver has LOS" in rep["commands"][9]["output"]
     assert "selftest:" in out["selftest"]
     assert os.path.exists(tmp_path / "report.txt")
+
+
+def test_health_check_passes_on_a_running_box(box):
+    from callbox.tools.health import check
+    results = wait_until(lambda: (lambda r: r if all(ok for _, ok, _ in r) else None)(check(box["run"])), 30,
+                         "every daemon healthy")
+    assert [name for name, _, _ in results] == ["supervisor", "media", "callctl", "recorder"]
