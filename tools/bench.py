@@ -8,7 +8,9 @@ Each figure is a ratio against a named reference measured in the same run:
 * G.711 decode: our C bank against Python's audioop (when the running Python has it).
 * ACD: routing decisions per second of the real Acd with 1000 agents in 100 queues, and the p99
   latency of one ACD call against one 20 ms media tick (the box must never stall on routing).
-Later issues add the DSP-vs-spandsp and line-vs-peer rows.
+* the whole box (tools/loadtest.py, skipped with --no-load): 2 E1 / 40 agents at design load and
+  overload and 8 E1 with every call recorded: CPU per daemon and channel, tick overruns, routing
+  latency, service level and ASA against Erlang C, CDRs versus calls, recordings versus answers.
 """
 import array
 import os
@@ -17,6 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "firmware"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from callbox import dsp, hw  # noqa: E402
 from callbox.media.engine import Engine  # noqa: E402
@@ -150,6 +153,18 @@ def main():
     print("%-*s  %*s  %-*s  %s" % (w[0], "benchmark", w[1], "time", w[2], "ratio", "notes"))
     for r in rows:
         print("%-*s  %*s  %-*s  %s" % (w[0], r[0], w[1], r[1], w[2], r[2], r[3]))
+    sys.stdout.flush()
+    if "--no-load" in sys.argv:
+        return
+    # the whole box in simulation (tools/loadtest.py): design load, overload, 8 E1 fully recorded
+    import loadtest
+    for title, kw in (("2 E1, 40 agents, design load (~80 % occupancy)", dict(spans=2, seats=40, rate=57, talk_s=30)),
+                      ("2 E1, 40 agents, overload (~115 %)", dict(spans=2, seats=40, rate=82, talk_s=30)),
+                      ("8 E1, 120 agents, every call recorded, DTMF on", dict(spans=8, seats=120, rate=170,
+                                                                               talk_s=30))):
+        print("\n== %s, 120 s of traffic" % title)
+        sys.stdout.flush()
+        print(loadtest.table(loadtest.run(duration=120, progress=lambda m: None, **kw)))
 
 
 if __name__ == "__main__":

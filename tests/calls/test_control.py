@@ -368,3 +368,30 @@ def test_supervisor_barges_in_from_another_seat(world):
     assert w.cc.list_calls()[0]["monitor"] == {"seat": 2, "mode": "barge"}
     w.cc.monitor(call.call_id, 2, "off")
     assert w.cc.list_calls()[0]["monitor"] is None
+
+
+def test_calls_left_by_a_killed_call_control_are_restarted_and_closed(tmp_path, clock):
+    w = build(tmp_path, clock)
+    qid, call = place(w)
+    w.cc.on_media_event("chan.dtmf", {"ep": call.ep, "digit": "1"})
+    w.cc.on_media_event("chan.play.done", {"ep": call.ep, "prompt": "welcome"})
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
+    assert [o["call_id"] for o in w.st.get_setting("callctl.inflight")] == [call.call_id]
+    # call control dies here (no clean-up); a new one starts on the same store and media
+    media2, published = FakeMedia(), []
+    cc2 = CallControl(w.st, media2, lambda t, d: published.append((t, d)), clock, PriSpan)
+    net_events = []
+    net2 = PriSpan(0, "network", lambda fr: clock.call_later(0.001, cc2.on_media_event, "span.dchan.rx",
+                                                             {"span": 0, "frame": fr}), net_events.append, clock)
+    media2.to_network = lambda fr: clock.call_later(0.001, net2.rx_frame, fr)
+    cc2.on_media_event("span.state", {"span": 0, "up": True})
+    net2.line_up()
+    clock.advance(2)
+    cdr = w.st.cdrs(call_id=call.call_id)[0]
+    assert cdr["disposition"] == "interrupted" and cdr["agent"] == "1001" and cdr["cause"] == 41
+    assert {"call_id": call.call_id, "stop": True} in media2.ops("media.record")
+    assert {"ep": "seat1"} in media2.ops("media.disconnect")
+    sent = [d["text"] for t, d in published if t == "sig.trace" and d["dir"] == "tx"]
+    assert any("Q.931 RESTART cref 0x0000" in x and "restart class 7" in x for x in sent), sent
+    assert w.st.get_setting("callctl.inflight") == []
+    w.st.close()

@@ -87,6 +87,9 @@ class CallControl:
         self.by_q931 = {}          # (span, q931 id) -> Call
         self.by_ep = {}            # trunk endpoint -> Call
         self.spans = {}
+        self._restarted = set()     # spans that had their RESTART since this process started
+        # calls a previous call control left in flight (it was killed): cleared at link-up
+        self._orphans = self.store.get_setting("callctl.inflight", []) or []
         self.acd = Acd(clock, self)
         self.ivr = Ivr(clock, _IvrActions(self))
         self.flows = {}
@@ -105,7 +108,56 @@ class CallControl:
                 self.spans[sid] = span_factory(
                     sid, s["side"], lambda fr, sid=sid: self._dchan_tx(sid, fr),
                     lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
-                    lambda up, sid=sid: self.publish("sig.link", {"span": sid, "up": up}))
+                    lambda up, sid=sid: self._link(sid, up))
+
+    def _link(self, sid, up):
+        self.publish("sig.link", {"span": sid, "up": up})
+        orphans = [o for o in self._orphans if o["span"] == sid]
+        if up and orphans and sid not in self._restarted:
+            # a call control before this one died with calls in flight on this span: the far end
+            # still holds them, so restart the whole interface, free the media and close their
+            # records cleanly (disposition "interrupted")
+            self._restarted.add(sid)
+            try:
+                self.spans[sid].q931.restart_interface()
+            except Exception:
+                log.exception("span %d: sending RESTART failed", sid)
+            for o in orphans:
+                self._close_orphan(o)
+            self._orphans = [o for o in self._orphans if o["span"] != sid]
+            self._save_inflight()
+
+    def _close_orphan(self, o):
+        self.media.send("chan.stop", {"ep": o["ep"]})
+        self.media.send("media.disconnect", {"ep": o["ep"]})
+        if o.get("seat"):
+            self.media.send("media.disconnect", {"ep": "seat%d" % o["seat"]})
+            self.media.send("seat.control", {"seat": o["seat"], "msg": {"ring": False, "hangup": True}})
+        if o.get("recording"):
+            self.media.send("media.record", {"call_id": o["call_id"], "stop": True})
+        now = time.time()
+        cdr = {"call_id": o["call_id"], "start": o["start"], "answer": o.get("answer"), "end": now,
+               "span": o["span"], "chan": o["chan"], "ani": o.get("ani"), "dnis": o.get("dnis"),
+               "queue": o.get("queue"), "agent": o.get("agent"), "seat": o.get("seat"),
+               "talk_s": round(now - o["answer"], 3) if o.get("answer") else None,
+               "disposition": "interrupted", "cause": 41}
+        try:
+            self.store.add_cdr(cdr)
+            self.store.add_call_event(o["call_id"], "interrupted", {"why": "call control restarted"})
+        except Exception:
+            log.exception("call %s: closing after a restart failed", o["call_id"])
+        log.warning("call %s: interrupted by a restart of call control; record closed", o["call_id"])
+
+    def _save_inflight(self):
+        """Keep the list of calls in flight in the store, so a successor can close them."""
+        rows = [{"call_id": c.call_id, "span": c.span, "chan": c.chan, "ep": c.ep, "start": self.wall(c.start),
+                 "answer": self.wall(c.answer), "ani": c.ani, "dnis": c.dnis, "queue": c.queue,
+                 "agent": c.agent_login, "seat": c.seat, "recording": c.recording}
+                for c in self.calls.values()] + list(self._orphans)
+        try:
+            self.store.set_setting("callctl.inflight", rows)
+        except Exception:
+            log.exception("saving the calls in flight failed")
 
     def reload_routing(self):
         """Read queues, agents, IVR flows and routes from the store and apply them now.
@@ -251,6 +303,7 @@ class CallControl:
         call = Call(sid, ev["chan"], ev.get("calling", ""), ev.get("called", ""), ev["call"], self.clock.time())
         self.calls[call.call_id] = call
         self.by_q931[(sid, ev["call"])] = call
+        self._save_inflight()
         self.by_ep[call.ep] = call
         self.counters["calls:offered"] += 1
         self.event(call, "setup", {"ani": call.ani, "dnis": call.dnis, "chan": call.chan})
@@ -405,6 +458,7 @@ class CallControl:
             call.state = "dialling"
             self.calls[call.call_id] = call
             self.by_q931[(sid, qid)] = call
+            self._save_inflight()
             self.by_ep[call.ep] = call
             self.counters["calls:outgoing"] = self.counters.get("calls:outgoing", 0) + 1
             self.event(call, "dial", {"number": number, "span": sid, "chan": chan})
@@ -443,6 +497,7 @@ class CallControl:
             self.media.send("media.record", {"call_id": call.call_id, "caller": call.ep,
                                              "agent": "seat%d" % call.seat})
             call.recording = True
+        self._save_inflight()
         self.event(call, "answered", {"agent": call.agent_login, "seat": call.seat})
         self.publish("call.answered", {"call_id": call.call_id, "agent": call.agent_login, "seat": call.seat})
 
@@ -554,6 +609,7 @@ class CallControl:
             self.media.send("media.connect", {"a": call.ep, "b": "seat%d" % seat})
             self.media.send("media.record", {"call_id": call.call_id, "caller": call.ep, "agent": "seat%d" % seat})
             call.recording = True
+            self._save_inflight()
             self.event(call, "answered", {"agent": agent.login, "seat": seat})
             self.publish("call.answered", {"call_id": call.call_id, "agent": agent.login, "seat": seat})
         elif hook == "on" and agent.state == "on-call":
@@ -640,6 +696,7 @@ class CallControl:
         call.state = "ended"
         call.end = self.clock.time()
         self.calls.pop(call.call_id, None)
+        self._save_inflight()
         self.by_q931.pop((call.span, call.q931_id), None)
         if self.by_ep.get(call.ep) is call:
             del self.by_ep[call.ep]

@@ -612,6 +612,15 @@ class Q931Link(Deferred):
         ies = ([ci] if ci is not None else []) + [ri]
         self._stateless(0, msg.cref_flag, "acknowledging RESTART", ("RESTART_ACKNOWLEDGE", ies))
 
+    def restart_interface(self):
+        """Send RESTART for the whole interface (global call reference, class 7) and clear our
+        own calls: after call control has restarted, the far end may still hold calls the box
+        has forgotten. RESTART ACKNOWLEDGE needs no action (it is logged)."""
+        with self._entry():
+            for call in list(self._calls.values()):
+                self._dispatch(call, "RESTART", "restart of the whole interface")
+            self._stateless(0, False, "sending RESTART (all channels)", ("RESTART", [RestartIndicator(7)]))
+
     def _rx_malformed(self, e):
         self._counters["rx:malformed"] += 1
         h = e.header
