@@ -131,6 +131,9 @@ class Client:
         if self.cookies:
             env["HTTP_COOKIE"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
         for k, v in (headers or {}).items():
+            if k.lower() == "content-type":
+                env["CONTENT_TYPE"] = v
+                continue
             env["HTTP_" + k.upper().replace("-", "_")] = v
         got = {}
 

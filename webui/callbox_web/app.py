@@ -28,6 +28,7 @@ from callbox_web.plugins import AuthPlugin, CsrfPlugin, route_roles
 log = logging.getLogger("callbox.web")
 
 MAX_BODY = 64 * 1024        # bytes; the UI posts small forms only
+UPLOAD_PATHS = {"/config/prompts": 8 * 1024 * 1024}     # the few routes that take files, and their cap
 
 SECURITY_HEADERS = (
     ("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -114,8 +115,9 @@ def make_app(bus, store, data_dir, secure_cookies=False, *, pw_iterations=PW_ITE
         length = request.environ.get("CONTENT_LENGTH") or "0"
         if not length.isdigit():
             raise HTTPError(400, "Content-Length %r is not a number." % length[:20])
-        if int(length) > max_body:
-            raise HTTPError(413, "The request body is %s bytes; this box accepts at most %d." % (length, max_body))
+        cap = UPLOAD_PATHS.get(request.path, max_body)
+        if int(length) > cap:
+            raise HTTPError(413, "The request body is %s bytes; this box accepts at most %d here." % (length, cap))
 
     app.install(AuthPlugin(web))
     app.install(CsrfPlugin(web))

@@ -44,7 +44,7 @@ def build_engine(store, data_dir, sim_dir, emit, name="media"):
     return Engine(spans, seats, prompts, emit, name=name)
 
 
-def register_ops(server, eng):
+def register_ops(server, eng, data_dir=None):
     """Bus ops of the media daemon (all commands run on the tick thread)."""
     def ep_arg(args, key="ep"):
         return eng.check_ep(args.get(key))
@@ -172,6 +172,14 @@ def register_ops(server, eng):
     server.handle("media.monitor", monitor,
                   "Supervise a call: {sup, caller, agent, mode: listen|whisper|barge|off}")
     server.handle("media.record", record, "Start/stop a recording tap: {call_id, caller, agent} / {call_id, stop: true}")
+    def reload_prompts(args):
+        if data_dir is None:
+            raise ValueError("this media engine has no data directory to load prompts from")
+        ps, errors = PromptSet.load(os.path.join(data_dir, "prompts"))
+        eng.submit(setattr, eng, "prompts", ps)
+        return {"prompts": len(ps), "errors": errors}
+
+    server.handle("media.prompts", reload_prompts, "Load the prompts again (after an upload)")
     server.handle("media.counters", lambda a: dict(eng.counters), "Engine counters (overruns...)")
     server.handle("chan.play", play, "Play a prompt or a list of prompts one after the other: {ep, prompt, lang, loop}")
     server.handle("chan.tone", tone, "Play a tone: {ep, plan, tone} | {ep, digits} | {ep, freq, freq2, level}")
@@ -197,7 +205,7 @@ async def amain(args, stop):
 
     eng = build_engine(store, args.data_dir, sim_dir, emit)
     store.close()
-    register_ops(server, eng)
+    register_ops(server, eng, args.data_dir)
     await server.start()
     eng.start()
     log.info("media: %d span(s), %d seat(s), bus at %s", len(eng.spans), len(eng.seats), server.path)
