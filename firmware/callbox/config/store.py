@@ -231,6 +231,85 @@ class Store:
         self.db.execute("INSERT INTO routes(dnis, target, ani, priority) VALUES(?, ?, ?, ?)",
                         (str(dnis), target, str(ani), priority))
 
+    # -- backup and restore ------------------------------------------------------
+    BACKUP_FORMAT = "callbox-config-1"
+
+    def backup(self):
+        """All configuration (not CDRs, recordings or the audit log) as one JSON-able dict."""
+        return {"format": self.BACKUP_FORMAT, "schema": self.version(), "made": time.time(),
+                "spans": self.spans(), "seats": self.seats(), "agents": self.agents(),
+                "queues": [dict(q, settings=q["settings"]) for q in self.queues()],
+                "ivr_flows": [{"name": f["name"], "flow": f["flow"]} for f in self.ivr_flows()],
+                "routes": self.routes(),
+                "users": self.query("SELECT username, pw_hash, role FROM users ORDER BY username"),
+                "settings": {r["key"]: json.loads(r["value"]) for r in
+                             self.query("SELECT key, value FROM settings WHERE key NOT LIKE 'callctl.%'")}}
+
+    def restore(self, data):
+        """Replace the whole configuration by a backup, all or nothing.
+
+        Every entry goes through the same checks as a single change; the first problem
+        is raised and nothing is replaced.
+
+        Raises:
+            ConfigError: naming the section, the entry and the problem.
+        """
+        from callbox.calls.ivr import validate_flow
+        if not isinstance(data, dict) or data.get("format") != self.BACKUP_FORMAT:
+            raise ConfigError("backup: not a CallBox configuration backup (format %r, expected %r)"
+                              % (data.get("format") if isinstance(data, dict) else type(data).__name__,
+                                 self.BACKUP_FORMAT))
+        for section in ("spans", "seats", "agents", "queues", "ivr_flows", "routes", "users"):
+            if not isinstance(data.get(section), list):
+                raise ConfigError("backup.%s: missing or not a list" % section)
+        if not any(isinstance(u, dict) and u.get("role") == "admin" for u in data["users"]):
+            raise ConfigError("backup.users: no admin user; restoring it would lock everyone out")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("spans", "seats", "agents", "queues", "ivr_flows", "routes", "users"):
+                self.db.execute("DELETE FROM %s" % table)
+            where = ""
+            try:
+                for i, x in enumerate(data["spans"]):
+                    where = "spans[%d]" % i
+                    self.put_span(x)
+                for i, x in enumerate(data["seats"]):
+                    where = "seats[%d]" % i
+                    self.put_seat(x)
+                for i, x in enumerate(data["agents"]):
+                    where = "agents[%d]" % i
+                    self.put_agent(x)
+                for i, x in enumerate(data["queues"]):
+                    where = "queues[%d]" % i
+                    q = {k: v for k, v in x.items() if k not in ("id", "settings")}
+                    q.update(x.get("settings") or {})
+                    self.put_queue(q)
+                for i, x in enumerate(data["ivr_flows"]):
+                    where = "ivr_flows[%d]" % i
+                    validate_flow(x["name"], x["flow"])
+                    self.put_ivr_flow(x["name"], x["flow"])
+                for i, x in enumerate(data["routes"]):
+                    where = "routes[%d]" % i
+                    self.put_route(x["dnis"], x["target"], ani=x.get("ani", "*"), priority=x.get("priority", 0))
+                for i, x in enumerate(data["users"]):
+                    where = "users[%d]" % i
+                    if x.get("role") not in ("admin", "supervisor", "agent", "viewer") or \
+                            not str(x.get("pw_hash", "")).startswith("pbkdf2"):
+                        raise ConfigError("role or password hash is not valid")
+                    self.db.execute("INSERT INTO users(username, pw_hash, role) VALUES(?, ?, ?)",
+                                    (x["username"], x["pw_hash"], x["role"]))
+                for key, value in (data.get("settings") or {}).items():
+                    where = "settings.%s" % key
+                    self.set_setting(key, value)
+            except ConfigError as e:
+                raise ConfigError("backup.%s: %s" % (where, e)) from None
+            except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as e:
+                raise ConfigError("backup.%s: %s: %s" % (where, type(e).__name__, e)) from None
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     # -- records -------------------------------------------------------------
     def add_cdr(self, cdr):
         cols = ("call_id", "start", "answer", "end", "span", "chan", "ani", "dnis", "digits", "queue",

@@ -1,0 +1,27 @@
+% rebase("base")
+<h1>System</h1>
+% include("config_msgs")
+<p>Firmware {{version}}.</p>
+<table class="records">
+  <thead><tr><th>Daemon</th><th>State</th><th>PID</th><th>Restarts</th><th>Up</th><th>Last exit</th></tr></thead>
+  <tbody>
+% for d in daemons:
+    <tr><td>{{d.get("name")}}</td><td>{{d.get("state")}}</td><td>{{d.get("pid") or "-"}}</td>
+      <td class="num">{{d.get("restarts")}}</td><td class="num">{{fmt_dur(d.get("uptime_s"))}}</td><td>{{d.get("last_exit") or ""}}</td></tr>
+% end
+  </tbody>
+</table>
+<h2>Configuration backup</h2>
+<p><a href="/system/backup.json" download>Download the whole configuration</a> (users' passwords only as hashes).</p>
+<form method="post" action="/system/restore" enctype="multipart/form-data" class="config">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <label>Restore from <input type="file" name="file" accept=".json,application/json" required></label>
+  <button type="submit">Check and restore</button>
+  <span class="muted">Everything is checked first; a bad file replaces nothing.</span>
+</form>
+<h2>Restart</h2>
+<form method="post" action="/system/restart" class="config">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <label><input type="checkbox" name="confirm" value="yes"> I know every call in progress is dropped</label>
+  <button type="submit">Restart the box</button>
+</form>
