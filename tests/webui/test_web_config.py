@@ -96,3 +96,21 @@ def test_only_admins_configure(login_as):
         c = login_as(role)
         assert c.get("/config/queues").status == 403
         assert c.post("/config/queues", {"name": "x"}, csrf=c.csrf_token()).status == 403
+
+
+def test_trunks_are_validated_and_say_a_restart_is_needed(admin, store):
+    tok = admin.csrf_token("/config/spans")
+    r = admin.post("/config/spans", {"id": "3", "kind": "E1", "framing": "esf", "line_code": "hdb3",
+                                     "signalling": "pri", "side": "user", "backend": "raw:///dev/e1", "enabled": "1"},
+                   csrf=tok)
+    assert r.status == 400 and "spans[3].framing: &#039;esf&#039; is not one of: crc4, no-crc4" in r.text
+    assert not [x for x in store.spans() if x["id"] == 3]
+    r = admin.post("/config/spans", {"id": "3", "kind": "T1", "framing": "esf", "line_code": "b8zs",
+                                     "signalling": "pri", "side": "network", "backend": "raw:///dev/t1",
+                                     "enabled": "1"}, csrf=tok)
+    assert r.status == 303 and "restart" in r.location
+    assert [(x["kind"], x["framing"], x["side"]) for x in store.spans() if x["id"] == 3] == [("T1", "esf", "network")]
+    r = admin.post("/config/seats", {"id": "9", "backend": "nonsense"}, csrf=tok)
+    assert r.status == 400 and "backend:" in r.text
+    assert admin.post("/config/seats", {"id": "9", "backend": "sim://seat/9"}, csrf=tok).status == 303
+    assert [s["backend"] for s in store.seats() if s["id"] == 9] == ["sim://seat/9"]

@@ -12,6 +12,7 @@ import re
 from bottle import request, response
 
 from callbox.acd.acd import STRATEGIES
+from callbox.config.store import E1_FRAMING, LINE_CODES, SIGNALLING, SPAN_CHOICES, T1_FRAMING
 from callbox.errors import BusError, ConfigError
 
 from callbox_web.auth import ROLES, check_new_password, check_username
@@ -248,3 +249,53 @@ def install(app, web):
         web.sessions.drop_user(username)
         web.audit.write(me, "config.change", "user %s deleted" % username)
         see_other("/config/users?done=User+%s+deleted." % username)
+
+    # -- trunks (spans) and seats: these need the media engine and call control restarted
+    RESTART_NOTE = ("Saved. Span and seat changes take effect when the media engine and call control restart "
+                    "(System, Restart the box; calls in progress are dropped).")
+
+    def spans_page(status=200, error=None, form=None):
+        with web.db_lock:
+            spans, seats = web.store.spans(), web.store.seats()
+        return render("config_spans", status, title="Trunks and seats", spans=spans, seats=seats, error=error,
+                      form=form or {}, kinds=SPAN_CHOICES["kind"], sides=SPAN_CHOICES["side"],
+                      framings=E1_FRAMING + T1_FRAMING, codes=sorted(set(LINE_CODES["E1"] + LINE_CODES["T1"])),
+                      signallings=SIGNALLING)
+
+    @app.get("/config/spans", roles=ADMIN, nav="Trunks")
+    def spans_get():
+        return spans_page()
+
+    @app.post("/config/spans", roles=ADMIN)
+    def spans_post():
+        form = {k: _f(k) for k in ("id", "name", "kind", "framing", "line_code", "signalling", "side", "backend",
+                                   "enabled")}
+        try:
+            span = {"id": _number("id", 0, 63, integer=True), "name": form["name"] or "span" + form["id"],
+                    "kind": form["kind"], "framing": form["framing"], "line_code": form["line_code"],
+                    "signalling": form["signalling"], "side": form["side"], "backend": form["backend"],
+                    "enabled": 1 if form["enabled"] else 0}
+            if len(span["name"]) > 32:
+                raise ConfigError("name: at most 32 characters")
+            with web.db_lock:
+                web.store.put_span(span)
+        except ConfigError as e:
+            return spans_page(400, str(e), form)
+        web.audit.write(web.current_user()["username"], "config.change", "span %s: %s" % (span["id"],
+                                                                                      json.dumps(span, sort_keys=True)))
+        see_other("/config/spans?done=" + RESTART_NOTE.replace(" ", "+"))
+
+    @app.post("/config/seats", roles=ADMIN)
+    def seats_post():
+        form = {k: _f(k) for k in ("id", "name", "backend")}
+        try:
+            seat = {"id": _number("id", 1, 9999, integer=True), "name": form["name"] or "seat " + form["id"],
+                    "backend": form["backend"]}
+            if not re.match(r"^[a-z]+://\S+$", seat["backend"]):
+                raise ConfigError("backend: %r is not a seat backend URL such as sim://seat/3" % seat["backend"])
+            with web.db_lock:
+                web.store.put_seat(seat)
+        except ConfigError as e:
+            return spans_page(400, str(e), form)
+        web.audit.write(web.current_user()["username"], "config.change", "seat %s: %s" % (seat["id"], seat["backend"]))
+        see_other("/config/spans?done=" + RESTART_NOTE.replace(" ", "+"))

@@ -1,0 +1,69 @@
+% rebase("base")
+<h1>Trunks and seats</h1>
+% include("config_msgs")
+<table class="records">
+  <thead><tr><th>Span</th><th>Name</th><th>Type</th><th>Framing</th><th>Line code</th><th>Signalling</th>
+    <th>Side</th><th>Backend</th><th>Enabled</th></tr></thead>
+  <tbody>
+% for x in spans:
+    <tr><td>{{x["id"]}}</td><td>{{x["name"]}}</td><td>{{x["kind"]}}</td><td>{{x["framing"]}}</td>
+      <td>{{x["line_code"]}}</td><td>{{x["signalling"]}}</td><td>{{x["side"]}}</td><td class="mono">{{x["backend"]}}</td>
+      <td>{{"yes" if x["enabled"] else "no"}}</td></tr>
+% end
+% if not spans:
+    <tr class="empty"><td colspan="9">No trunks configured.</td></tr>
+% end
+  </tbody>
+</table>
+<h2>Add or change a trunk</h2>
+<p class="muted">E1: framing crc4 or no-crc4, line code hdb3 or ami. T1: esf or d4, b8zs or ami.
+Signalling pri (user side towards the public network, network side towards a PBX) or MFC/R2.</p>
+<form method="post" action="/config/spans" class="config">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <label>Span <input name="id" size="3" required value="{{form.get("id", "")}}"></label>
+  <label>Name <input name="name" maxlength="32" value="{{form.get("name", "")}}"></label>
+  <label>Type <select name="kind">
+% for k in kinds:
+    <option{{!" selected" if form.get("kind") == k else ""}}>{{k}}</option>
+% end
+  </select></label>
+  <label>Framing <select name="framing">
+% for k in framings:
+    <option{{!" selected" if form.get("framing") == k else ""}}>{{k}}</option>
+% end
+  </select></label>
+  <label>Line code <select name="line_code">
+% for k in codes:
+    <option{{!" selected" if form.get("line_code") == k else ""}}>{{k}}</option>
+% end
+  </select></label>
+  <label>Signalling <select name="signalling">
+% for k in signallings:
+    <option{{!" selected" if form.get("signalling") == k else ""}}>{{k}}</option>
+% end
+  </select></label>
+  <label>Side <select name="side">
+% for k in sides:
+    <option{{!" selected" if form.get("side") == k else ""}}>{{k}}</option>
+% end
+  </select></label>
+  <label>Backend <input name="backend" required value="{{form.get("backend", "")}}" placeholder="raw:///dev/callbox-e1-0 or sim://pair0/0"></label>
+  <label><input type="checkbox" name="enabled" value="1" checked> enabled</label>
+  <button type="submit">Save</button>
+</form>
+<h2>Seats</h2>
+<table class="records">
+  <thead><tr><th>Seat</th><th>Name</th><th>Backend</th></tr></thead>
+  <tbody>
+% for x in seats:
+    <tr><td>{{x["id"]}}</td><td>{{x["name"]}}</td><td class="mono">{{x["backend"]}}</td></tr>
+% end
+  </tbody>
+</table>
+<form method="post" action="/config/seats" class="config">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <label>Seat <input name="id" size="4" required></label>
+  <label>Name <input name="name" maxlength="32"></label>
+  <label>Backend <input name="backend" required placeholder="sim://seat/7"></label>
+  <button type="submit">Save</button>
+</form>
