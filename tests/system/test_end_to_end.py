@@ -365,3 +365,73 @@ def test_health_check_passes_on_a_running_box(box):
     results = wait_until(lambda: (lambda r: r if all(ok for _, ok, _ in r) else None)(check(box["run"])), 30,
                          "every daemon healthy")
     assert [name for name, _, _ in results] == ["supervisor", "media", "callctl", "recorder"]
+
+
+def test_browser_login_configure_wallboard_recording_and_csv(box, tmp_path):
+    """Headless Chromium against the running box: log in, add a queue, watch a call on the
+    wallboard, open a recording, export the CSV; a screenshot of each page is kept."""
+    import shutil
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.by import By
+    except ImportError:
+        pytest.skip("needs the selenium package (pip install -e .[test])")
+    chrome, driver_bin = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chrome or not driver_bin:
+        pytest.skip("needs Debian packages chromium and chromium-driver")
+    shots = os.environ.get("CALLBOX_ARTIFACTS") or os.path.join(os.path.dirname(__file__), "..", "..",
+                                                                "test-artifacts", "browser")
+    os.makedirs(shots, exist_ok=True)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chrome
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(service=Service(driver_bin), options=opts)
+    base = "http://127.0.0.1:%d" % box["port"]
+    try:
+        def shot(name):
+            drv.save_screenshot(os.path.join(shots, name + ".png"))
+
+        def wait_text(text, timeout=20):
+            wait_until(lambda: text in drv.page_source, timeout, "%r on %s" % (text, drv.current_url))
+
+        drv.get(base + "/login")
+        drv.find_element(By.NAME, "username").send_keys("admin")
+        drv.find_element(By.NAME, "password").send_keys("correct horse battery")
+        drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait_text("Dashboard")
+        shot("dashboard")
+        drv.get(base + "/config/queues")
+        drv.find_element(By.CSS_SELECTOR, "form.config input[name=name]").send_keys("browserq")
+        drv.find_element(By.CSS_SELECTOR, "form.config input[name=skills]").send_keys("support:1")
+        drv.find_element(By.CSS_SELECTOR, "form.config button[type=submit]").click()
+        wait_text("Saved and applied")
+        assert "browserq" in drv.page_source
+        shot("queues")
+        # a call that waits: both agents not ready, so it sits in the queue on the wallboard
+        callctl = BusClient(socket_path(box["run"], "callctl"), connect_timeout=30)
+        for a in callctl.request("acd.agents"):
+            callctl.request("acd.agent.set_state", {"login": a["login"], "state": "not-ready", "reason": "test"})
+        drv.get(base + "/wallboard")
+        farend = BusClient(socket_path(box["run"], "farend"), connect_timeout=30)
+        farend.request("farend.call", {"dnis": "10086", "ani": "13800000099", "digits": "1", "hangup_after_s": 25})
+        wait_until(lambda: drv.find_element(By.ID, "wall-waiting").text == "1", 30, "the waiting call on the wallboard")
+        shot("wallboard")
+        for a in callctl.request("acd.agents"):
+            callctl.request("acd.agent.set_state", {"login": a["login"], "state": "ready"})
+        drv.get(base + "/recordings")
+        links = drv.find_elements(By.CSS_SELECTOR, "a[href^='/recordings/']")
+        assert links, "a recording from the earlier calls"
+        links[0].click()
+        wait_text("<audio")
+        shot("recording")
+        drv.get(base + "/cdr")
+        shot("cdr")
+        href = drv.find_element(By.CSS_SELECTOR, "a[href='/cdr.csv']").get_attribute("href")
+        csv_text = drv.execute_script(
+            "var x = new XMLHttpRequest(); x.open('GET', arguments[0], false); x.send(); return x.responseText;", href)
+        assert csv_text.splitlines()[0].startswith("call_id,")
+        assert len(csv_text.splitlines()) >= 2
+    finally:
+        drv.quit()
