@@ -395,3 +395,30 @@ def test_calls_left_by_a_killed_call_control_are_restarted_and_closed(tmp_path, 
     assert any("Q.931 RESTART cref 0x0000" in x and "restart class 7" in x for x in sent), sent
     assert w.st.get_setting("callctl.inflight") == []
     w.st.close()
+
+
+def test_hold_and_blind_transfer_to_another_queue(tmp_path, clock):
+    def configure(st):
+        st.put_queue({"name": "support", "acw_s": 3, "skills": {"support": 1}})
+        st.put_queue({"name": "billing", "acw_s": 3, "skills": {"billing": 1}})
+        st.put_agent({"login": "1002", "name": "Agent 2", "skills": {"billing": 1}})
+        _routes(st, ("*", "queue:support", "*", 7))
+    w = build(tmp_path, clock, configure)
+    w.net.q931.setup("10086", "13800000001")
+    w.clock.advance(0.1)
+    call = list(w.cc.calls.values())[-1]
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "hold"})
+    assert call.state == "held" and {"ep": call.ep} in w.media.ops("media.disconnect")
+    w.clock.advance(5)
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "unhold"})
+    assert call.state == "connected" and call.hold_s == pytest.approx(5, abs=0.01)
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "transfer", "target": "queue:nowhere"})
+    assert "no queue 'nowhere'" in w.media.ops("seat.control")[-1]["msg"]["error"]
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "transfer", "target": "queue:billing"})
+    assert w.cc.acd.agents["1001"].state == "acw"
+    ring = [c for c in w.media.ops("seat.control") if c["msg"].get("ring") is True][-1]
+    assert ring["seat"] == 2 and call.queue == "billing" and call.priority == 7
+    w.cc.on_media_event("seat.hook", {"seat": 2, "hook": "off"})
+    assert call.agent_login == "1002" and call.state == "connected"
+    w.st.close()

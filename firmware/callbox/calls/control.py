@@ -645,11 +645,57 @@ class CallControl:
                     self.acd.not_ready(agent.login, str(ev.get("reason", "break")))
                 elif key == "logout":
                     self.acd.logout(agent.login)
+                elif key == "end-acw":
+                    self.acd.end_acw(agent.login)
+                elif key in ("hold", "unhold"):
+                    self.hold(agent, key == "hold")
+                elif key == "transfer":
+                    self.transfer(agent, str(ev.get("target", "")))
                 else:
-                    raise ValueError("key %r is not login, ready, not-ready or logout" % key)
+                    raise ValueError("key %r is not login, ready, not-ready, logout, end-acw, hold, unhold or "
+                                     "transfer" % key)
         except ValueError as e:
             log.warning("seat %d key %s refused: %s", seat, key, e)
             self.media.send("seat.control", {"seat": seat, "msg": {"error": str(e)}})
+
+    def _agents_call(self, agent):
+        call = agent.call
+        if isinstance(call, Callback):
+            call = getattr(call, "out", None)
+        if call is None or agent.state != "on-call" or call.state not in ("connected", "held"):
+            raise ValueError("agent %s has no call connected" % agent.login)
+        return call
+
+    def hold(self, agent, on):
+        """Put the agent's caller on hold (hold music, the agent hears nothing) or take it back."""
+        call = self._agents_call(agent)
+        if on == (call.state == "held"):
+            raise ValueError("the call is %s on hold" % ("already" if on else "not"))
+        if on:
+            self.media.send("media.disconnect", {"ep": call.ep})
+            self.play(call, "queue", loop=True)
+            call.state, call.hold_since = "held", self.clock.time()
+        else:
+            self.media.send("chan.stop", {"ep": call.ep})
+            self.media.send("media.connect", {"a": call.ep, "b": "seat%d" % call.seat})
+            call.hold_s = getattr(call, "hold_s", 0.0) + self.clock.time() - call.hold_since
+            call.state = "connected"
+        self.event(call, "hold" if on else "unhold", {"agent": agent.login})
+
+    def transfer(self, agent, target):
+        """Blind transfer of the agent's caller to ``queue:<name>`` (the caller keeps its priority
+        and waits again; the agent goes to after-call work) or ``ivr:<flow>``."""
+        call = self._agents_call(agent)
+        kind, _, name = target.partition(":")
+        if kind not in ("queue", "ivr") or not name:
+            raise ValueError("transfer target %r must be queue:<name> or ivr:<flow>" % target)
+        if kind == "queue" and name not in self.acd.queues:
+            raise ValueError("transfer target: no queue %r" % name)
+        self.event(call, "transfer", {"agent": agent.login, "to": target})
+        self._agent_side_end(call)
+        call.state = "ivr"
+        call.transfers = getattr(call, "transfers", 0) + 1
+        self.route_to(call, target)
 
     def _agent_side_end(self, call):
         """Take the seat out of a call: stop ring/connection/recording, agent to ACW."""
