@@ -107,3 +107,19 @@ def test_wav_writer_header_is_valid_while_recording(tmp_path):
     with wave.open(w.part) as r:
         assert r.getnframes() == 4 * 160
     w.close()
+
+
+def test_retention_deletes_old_finished_recordings_only(rec):
+    now = 1_800_000_000.0
+    for cid, age_days in (("old", 40), ("recent", 5)):
+        rec.start(cid, t=now - age_days * 86400, tick=1)
+        rec.blocks(2, [[cid, alaw_block(1000), alaw_block(1000)]])
+        rec.stop(cid)
+    rec.start("live", t=now - 50 * 86400, tick=1)          # still recording: never deleted
+    old_path = os.path.join(rec.rec_dir, rec.store.recordings(call_id="old")[0]["path"])
+    assert os.path.exists(old_path)
+    assert rec.prune(0, now=now) == 0                       # 0 keeps everything
+    assert rec.prune(30, now=now) == 1
+    assert not os.path.exists(old_path) and rec.store.recordings(call_id="old") == []
+    assert rec.store.recordings(call_id="recent") and rec.store.recordings(call_id="live")
+    assert rec.store.query("SELECT action FROM audit") == [{"action": "recording.expired"}]

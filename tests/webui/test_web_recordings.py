@@ -86,3 +86,19 @@ def test_agents_and_viewers_cannot_listen(login_as, rec, store):
         assert c.get("/recordings/%d.wav" % rec[0]).status == 403
         assert c.get("/recordings/%d" % rec[0]).status == 403
     assert audit(store, "recording.play") == []
+
+
+def test_recordings_are_searchable_by_caller_agent_and_day(login_as, store):
+    import time as _t
+    day = _t.strftime("%Y-%m-%d", _t.localtime(1_800_000_000))
+    for cid, ani, agent in (("s1", "13800000001", "1001"), ("s2", "02012345", "1002")):
+        store.add_cdr({"call_id": cid, "start": 1_800_000_000.0, "end": 1_800_000_060.0, "ani": ani, "agent": agent,
+                       "queue": "sales", "disposition": "answered"})
+        store.add_recording(cid, "%s.wav" % cid, 1_800_000_000.0)
+    c = login_as("supervisor")
+    page = c.get("/recordings?ani=138&day=%s" % day).text
+    assert ">s1<" in page and ">s2<" not in page
+    page = c.get("/recordings?agent=1002").text
+    assert ">s2<" in page and ">s1<" not in page
+    assert c.get("/recordings?day=yesterday").status == 400
+    assert c.get("/recordings?ani=%27%20OR%201%3D1").status == 400

@@ -46,3 +46,10 @@ def test_restart_needs_confirmation(admin, bus):
     assert r.status == 400 and "sup.reboot" not in bus.requests
     assert admin.post("/system/restart", {"confirm": "yes"}, csrf=tok).status == 303
     assert "sup.reboot" in bus.requests
+
+
+def test_retention_setting(admin, store):
+    tok = admin.csrf_token("/system")
+    assert admin.post("/system/retention", {"days": "forever"}, csrf=tok).status == 400
+    assert admin.post("/system/retention", {"days": "90"}, csrf=tok).status == 303
+    assert store.get_setting("recordings.retention_days") == 90

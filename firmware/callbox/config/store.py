@@ -342,10 +342,26 @@ class Store:
         self.db.execute("UPDATE recordings SET duration_s=?, bytes=?, state=? WHERE id=?",
                         (duration_s, nbytes, state, rec_id))
 
-    def recordings(self, limit=100, offset=0, call_id=None):
+    def recordings(self, limit=100, offset=0, call_id=None, ani=None, agent=None, queue=None, since=None, until=None):
+        """Recordings newest first; the filters match the call's CDR (ANI prefix, agent, queue)
+        and the recording's start time. Each row carries the CDR's ani, agent and queue."""
         if call_id:
             return self.query("SELECT * FROM recordings WHERE call_id=? ORDER BY id", (call_id,))
-        return self.query("SELECT * FROM recordings ORDER BY start DESC LIMIT ? OFFSET ?", (limit, offset))
+        where, args = [], []
+        for col, v in (("c.ani", ani), ("c.agent", agent), ("c.queue", queue)):
+            if v:
+                where.append("%s LIKE ?" % col if col == "c.ani" else "%s = ?" % col)
+                args.append(v + "%" if col == "c.ani" else v)
+        if since is not None:
+            where.append("r.start >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("r.start < ?")
+            args.append(until)
+        sql = ("SELECT r.*, c.ani AS ani, c.agent AS agent, c.queue AS queue FROM recordings r "
+               "LEFT JOIN cdr c ON c.call_id = r.call_id %s ORDER BY r.start DESC LIMIT ? OFFSET ?"
+               % ("WHERE " + " AND ".join(where) if where else ""))
+        return self.query(sql, args + [limit, offset])
 
     def recording(self, rec_id):
         rows = self.query("SELECT * FROM recordings WHERE id=?", (rec_id,))

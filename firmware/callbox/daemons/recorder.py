@@ -1,4 +1,5 @@
 """callbox-recorder: writes every call's recording and keeps the recording index."""
+import asyncio
 import logging
 import os
 
@@ -29,9 +30,22 @@ async def amain(args, stop):
 
     media = AsyncBusClient(socket_path(args.run_dir, "media"), "recorder", on_event, topics=["media.rec"])
     server.handle("rec.status", lambda a: rec.status(), "Open recordings, counters, free space")
+    async def retention():
+        while not stop.is_set():
+            try:
+                rec.prune(float(store.get_setting("recordings.retention_days", 0) or 0))
+            except Exception:
+                log.exception("recorder: applying the retention rule failed")
+            try:
+                await asyncio.wait_for(stop.wait(), 3600)
+            except asyncio.TimeoutError:
+                pass
+
     await server.start()
     media.start()
+    pruner = asyncio.ensure_future(retention())
     await stop.wait()
+    pruner.cancel()
     rec.close_all()
     await media.close()
     await server.close()

@@ -66,6 +66,39 @@ class Recorder:
                 log.warning("Recovered recording %s (%.1f s) left by a crash", rel, dur)
         self.store.execute("UPDATE recordings SET state='recovered' WHERE state='recording'")
 
+    def prune(self, retention_days, now=None):
+        """Delete finished recordings older than ``retention_days`` (0 keeps everything):
+        the file, then its index row, each deletion written to the audit log. Recordings in
+        progress are never touched. Returns the number deleted."""
+        if not retention_days or retention_days <= 0:
+            return 0
+        cutoff = (now or time.time()) - retention_days * 86400.0
+        rows = self.store.query("SELECT id, call_id, path FROM recordings WHERE start < ? AND state != 'recording' "
+                                "ORDER BY start LIMIT 10000", (cutoff,))
+        root = os.path.realpath(self.rec_dir)
+        gone = 0
+        for r in rows:
+            path = os.path.realpath(os.path.join(self.rec_dir, r["path"]))
+            if not path.startswith(root + os.sep):
+                log.error("Recording %d: path %r is outside the recordings directory; left alone", r["id"], r["path"])
+                continue
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                log.error("Deleting expired recording %s: %s", r["path"], e)
+                continue
+            self.store.execute("DELETE FROM recordings WHERE id=?", (r["id"],))
+            self.store.execute("INSERT INTO audit(t, user, action, detail) VALUES(?, NULL, 'recording.expired', ?)",
+                               (time.time(), "id=%d call=%s path=%s retention=%gd" % (r["id"], r["call_id"], r["path"],
+                                                                                 retention_days)))
+            gone += 1
+        if gone:
+            self.counters["rec:expired"] = self.counters.get("rec:expired", 0) + gone
+            log.info("Deleted %d recording(s) older than %g days", gone, retention_days)
+        return gone
+
     def _free_mb(self):
         return shutil.disk_usage(self.rec_dir).free / 1e6
 

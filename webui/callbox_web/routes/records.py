@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import time
 
 from bottle import HTTPError, request, response, static_file
 
@@ -110,9 +111,21 @@ def install(app, web):
     @app.get("/recordings", roles=RECORDING_ROLES, nav="Recordings")
     def recordings_page():
         page = parse_page()
-        rows = web.store.recordings(PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        q = {k: (request.query.getunicode(k) or "").strip() for k in ("ani", "agent", "queue", "day")}
+        for k in ("ani", "agent", "queue"):
+            if q[k] and not re.match(r"^[0-9A-Za-z_.*#+-]{1,32}$", q[k]):
+                raise HTTPError(400, "%s: %r may hold only digits, letters and . _ - + * # (at most 32)" % (k, q[k]))
+        since = until = None
+        if q["day"]:
+            try:
+                since = time.mktime(time.strptime(q["day"], "%Y-%m-%d"))
+            except ValueError:
+                raise HTTPError(400, "day: %r is not a date YYYY-MM-DD" % q["day"]) from None
+            until = since + 86400
+        rows = web.store.recordings(PAGE_SIZE + 1, (page - 1) * PAGE_SIZE, ani=q["ani"] or None,
+                                    agent=q["agent"] or None, queue=q["queue"] or None, since=since, until=until)
         more = len(rows) > PAGE_SIZE
-        return web.render("recordings", title="Recordings", recordings=rows[:PAGE_SIZE], page=page, more=more)
+        return web.render("recordings", title="Recordings", recordings=rows[:PAGE_SIZE], page=page, more=more, q=q)
 
     def indexed(rec_id):
         row = web.store.recording(rec_id) if 0 < rec_id <= MAX_ID else None

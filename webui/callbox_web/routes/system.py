@@ -29,9 +29,11 @@ def install(app, web):
             version = metadata.version("callbox")
         except metadata.PackageNotFoundError:
             version = "unknown"
+        with web.db_lock:
+            retention = web.store.get_setting("recordings.retention_days", 0)
         response.status = status
         return web.render("system", title="System", daemons=daemons, version=version, error=error,
-                          notice=request.query.getunicode("done") or None)
+                          notice=request.query.getunicode("done") or None, retention=retention)
 
     @app.get("/system", roles=ADMIN, nav="System")
     def system():
@@ -82,3 +84,13 @@ def install(app, web):
             return page(409, "restart refused: %s" % e)
         web.audit.write(web.current_user()["username"], "system.restart", "")
         see_other("/system?done=Restarting.")
+
+    @app.post("/system/retention", roles=ADMIN)
+    def retention():
+        raw = (request.forms.getunicode("days", default="") or "").strip()
+        if not raw.isdigit() or int(raw) > 3650:
+            return page(400, "days: %r must be a whole number of days, 0 (keep for ever) to 3650" % raw)
+        with web.db_lock:
+            web.store.set_setting("recordings.retention_days", int(raw))
+        web.audit.write(web.current_user()["username"], "config.change", "recordings kept %s days" % raw)
+        see_other("/system?done=Recordings+are+kept+%s+days+(0+%%3D+for+ever)." % raw)

@@ -19,6 +19,13 @@
   <button type="submit">Check and restore</button>
   <span class="muted">Everything is checked first; a bad file replaces nothing.</span>
 </form>
+<h2>Recordings</h2>
+<form method="post" action="/system/retention" class="config">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <label>Keep recordings <input name="days" size="5" value="{{retention}}"> days (0 = for ever)</label>
+  <button type="submit">Save</button>
+  <span class="muted">The recorder deletes older finished recordings every hour; each deletion is in the audit log.</span>
+</form>
 <h2>Restart</h2>
 <form method="post" action="/system/restart" class="config">
   <input type="hidden" name="csrf_token" value="{{csrf}}">
