@@ -330,6 +330,177 @@ class E1Rx(_Handle):
 
 # ---------------------------------------------------------------- HDLC
 
+# ---------------------------------------------------------------- T1
+
+T1_FRAME_BITS = 193
+T1_CHANNELS = 24
+T1_FRAMINGS = {"sf": 0, "d4": 0, "esf": 1}
+
+
+def _t1_framing(framing, what):
+    f = T1_FRAMINGS.get(str(framing).lower()) if isinstance(framing, str) else None
+    if f is None:
+        raise ValueError("%s: framing %r is not one of sf (d4) or esf" % (what, framing))
+    return f
+
+
+def _t1_frames(nbytes, per, what):
+    if nbytes % per:
+        raise ValueError("%s: %d bytes is not a whole number of %d-octet units" % (what, nbytes, per))
+    return nbytes // per
+
+
+class T1Tx(_Handle):
+    """T1 framer (G.704 2.1, T1.403): 24 channels per 193-bit frame, SF/D4 or ESF.
+
+    ESF sends FPS, the CRC-6 of the previous superframe and an FDL of HDLC idle flags (the
+    yellow pattern when remote_alarm is on); SF sends Ft/Fs and, for the yellow alarm, bit 2
+    of every channel as 0. With robbed-bit signalling on, bit 8 of every channel carries A/B
+    (SF frames 6, 12) or A/B/C/D (ESF frames 6, 12, 18, 24).
+
+    Args:
+        framing (str): "sf" (or "d4") or "esf".
+
+    Raises:
+        ValueError: unknown framing.
+        LineError: out of memory.
+    """
+
+    _kind = "T1 framer"
+
+    def __init__(self, framing="esf"):
+        self._h = None
+        f = _t1_framing(framing, "Creating a T1 framer")
+        h = lib.cb_t1_tx_new(f)
+        if h == ffi.NULL:
+            raise LineError("Creating a T1 framer: out of memory")
+        self._h = h
+        self.framing = "esf" if f else "sf"
+        self._yellow = False
+
+    def _free(self, h):
+        lib.cb_t1_tx_free(h)
+
+    def __str__(self):
+        return "T1Tx(%s, yellow=%s%s)" % (self.framing, self._yellow, ", closed" if self._h is None else "")
+
+    @property
+    def remote_alarm(self):
+        """bool: send the yellow alarm."""
+        return self._yellow
+
+    @remote_alarm.setter
+    def remote_alarm(self, on):
+        lib.cb_t1_tx_set_yellow(self._live("Setting the T1 yellow alarm"), 1 if on else 0)
+        self._yellow = bool(on)
+
+    def set_rbs(self, on):
+        """Robbed-bit signalling on or off."""
+        _check(lib.cb_t1_tx_set_rbs(self._live("Setting T1 robbed-bit signalling"), 1 if on else 0),
+               "Setting T1 robbed-bit signalling")
+
+    def set_abcd(self, chan, abcd):
+        """Signalling bits of channel 1..24 (abcd: 0..15, A = 8 .. D = 1).
+
+        Raises:
+            ValueError: channel or bits out of range.
+        """
+        if not isinstance(chan, int) or not 1 <= chan <= T1_CHANNELS:
+            raise ValueError("Setting T1 signalling: channel %r is not 1..24" % (chan,))
+        if not isinstance(abcd, int) or not 0 <= abcd <= 15:
+            raise ValueError("Setting T1 signalling: abcd %r is not 0..15" % (abcd,))
+        _check(lib.cb_t1_tx_set_abcd(self._live("Setting T1 signalling"), chan - 1, abcd), "Setting T1 signalling")
+
+    def frame(self, payload, out=None):
+        """Frame n x 24 payload octets (n a multiple of 8) into n x 193 raw bits.
+
+        Returns:
+            bytearray: out, n * 193 / 8 octets of raw line bits (MSB first).
+
+        Raises:
+            TypeError, ValueError: not whole frames, n not a multiple of 8, or a bad out.
+            LineError: the framer is closed.
+        """
+        n = _t1_frames(_nbytes(payload, "T1 framing"), T1_CHANNELS, "T1 framing")
+        if n % 8:
+            raise ValueError("T1 framing: %d frames is not a multiple of 8 (8 frames = 193 octets)" % n)
+        out = _out(out, n * T1_FRAME_BITS // 8, "T1 framing")
+        _check(lib.cb_t1_tx_frame(self._live("T1 framing"), _u8(payload), _u8(out), n), "T1 framing")
+        return out
+
+
+class T1Rx(_Handle):
+    """T1 deframer: alignment at any bit offset, OOF (2 errors in 4 framing bits), CRC-6
+    (ESF), yellow alarm (both forms), LOS, AIS (unframed all ones), robbed-bit signalling.
+
+    Each deframe() returns as many frames as it was given (0xFF while out of frame).
+
+    Args:
+        framing (str): "sf" (or "d4") or "esf".
+        rbs (bool): channels carry robbed-bit signalling.
+    """
+
+    _kind = "T1 deframer"
+    _COUNTER_FIELDS = (("rx:frames", "frames"), ("rx:fbit_errors", "fbit_errors"), ("rx:crc6_errors", "crc6_errors"),
+                       ("rx:superframes", "superframes"), ("rx:oof_events", "oof_events"),
+                       ("rx:reframes", "reframes"), ("rx:los_events", "los_events"),
+                       ("rx:ais_events", "ais_events"))
+
+    def __init__(self, framing="esf", rbs=False):
+        self._h = None
+        f = _t1_framing(framing, "Creating a T1 deframer")
+        h = lib.cb_t1_rx_new(f)
+        if h == ffi.NULL:
+            raise LineError("Creating a T1 deframer: out of memory")
+        self._h = h
+        self.framing = "esf" if f else "sf"
+        lib.cb_t1_rx_set_rbs(h, 1 if rbs else 0)
+        self._st = ffi.new("cb_t1_status_t *")
+        self._ctr = ffi.new("cb_t1_counters_t *")
+
+    def _free(self, h):
+        lib.cb_t1_rx_free(h)
+
+    def __str__(self):
+        if self._h is None:
+            return "T1Rx(%s, closed)" % self.framing
+        return "T1Rx(%s, %s)" % (self.framing, ", ".join("%s=%s" % kv for kv in self.status().items()))
+
+    def deframe(self, raw, out=None):
+        """Consume n x 193 raw bits (n a multiple of 8, i.e. whole 193-octet groups); return n x 24 octets.
+
+        Raises:
+            TypeError, ValueError: raw is not whole groups of 8 frames, or a bad out.
+            LineError: the deframer is closed.
+        """
+        groups = _t1_frames(_nbytes(raw, "T1 deframing"), T1_FRAME_BITS, "T1 deframing")
+        n = groups * 8
+        if out is not None and out is raw:
+            raise ValueError("T1 deframing: out must not be raw itself")
+        out = _out(out, n * T1_CHANNELS, "T1 deframing")
+        _check(lib.cb_t1_rx_deframe(self._live("T1 deframing"), _u8(raw), _u8(out), n), "T1 deframing")
+        return out
+
+    def status(self):
+        """dict of bools: los, ais, oof, yellow, aligned."""
+        lib.cb_t1_rx_status(self._live("Reading T1 status"), self._st)
+        s = self._st
+        return {"los": bool(s.los), "ais": bool(s.ais), "oof": bool(s.oof), "yellow": bool(s.yellow),
+                "aligned": bool(s.aligned)}
+
+    def counters(self):
+        """dict: machine name -> int (frames, fbit_errors, crc6_errors, superframes, oof/reframe/LOS/AIS events)."""
+        lib.cb_t1_rx_counters(self._live("Reading T1 counters"), self._ctr)
+        return {name: int(getattr(self._ctr, field)) for name, field in self._COUNTER_FIELDS}
+
+    def abcd(self, chan):
+        """Received signalling of channel 1..24 (A = 8 .. D = 1), or None before two equal superframes."""
+        if not isinstance(chan, int) or not 1 <= chan <= T1_CHANNELS:
+            raise ValueError("Reading T1 signalling: channel %r is not 1..24" % (chan,))
+        v = lib.cb_t1_rx_abcd(self._live("Reading T1 signalling"), chan - 1)
+        return None if v < 0 else v
+
+
 class HdlcBank(_Handle):
     """HDLC framing (Q.921 2.2-2.10) for nchan D-channels, one call per block for all of them.
 

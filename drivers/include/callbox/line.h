@@ -6,6 +6,8 @@
  *   e1.h       E1 framer and deframer: TS0 framing (G.704 2.3), frame alignment on a
  *              raw bitstream (G.706 4.1), CRC-4 multiframe (G.704 2.3.3, G.706 4.2),
  *              LOS / AIS / LOF / RAI defects (G.775) and counters.
+ *   t1.h       T1 framer and deframer: SF/D4 and ESF (FPS, CRC-6, FDL), robbed-bit
+ *              signalling, yellow alarm, OOF, LOS, AIS (G.704 2.1, T1.403, T1.231).
  *   hdlc.h     HDLC framing for the D-channels (Q.921 layer 1: flags, zero-bit
  *              insertion, FCS-16, aborts), a bank of channels per call.
  *   tdm.h      160 frames x 32 octets <-> 32 timeslots x 160 octets.
@@ -38,6 +40,7 @@ enum cb_line_result {
 const char *cb_line_strerror(int code);
 
 #include "callbox/e1.h"
+#include "callbox/t1.h"
 #include "callbox/hdlc.h"
 #include "callbox/tdm.h"
 
