@@ -407,6 +407,78 @@ class DtmfReceiverBank(_Bank):
             self._b = None
 
 
+def r2mf_pair(signal, backward=False):
+    """The two frequencies (Hz) of MFC/R2 signal 1..15, forward or backward set (Q.441).
+
+    Raises:
+        ValueError: signal outside 1..15.
+    """
+    signal = _int(signal, "signal", 1, 15)
+    f1, f2 = ffi.new("double *"), ffi.new("double *")
+    _check(lib.cb_r2mf_pair(signal, 1 if backward else 0, f1, f2), "MFC/R2 signal %d" % signal)
+    return f1[0], f2[0]
+
+
+class R2MFReceiverBank(_Bank):
+    """MFC/R2 register-signal receivers (see dsp/include/callbox/r2mf.h) for nchan channels.
+
+    Each channel listens for the forward set (the default: what a backward register hears)
+    or the backward set. Both edges are reported: (chan, n, offset) when signal n starts,
+    (chan, 0, offset) when it stops.
+
+    Args:
+        nchan (int): number of channels, 1..65536.
+    """
+
+    _what = "MFC/R2 receiver bank"
+
+    def __init__(self, nchan):
+        super().__init__(nchan)
+        p = ffi.new("cb_r2mf_bank_t **")
+        _check(lib.cb_r2mf_bank_new(p, self._nchan), "Creating an MFC/R2 receiver bank of %d channels" % self._nchan)
+        self._b = p[0]
+        self._ev = ffi.new("cb_r2mf_event_t[]", 1)
+        self._ev_len = 1
+
+    def set_backward(self, chan, backward):
+        """Listen for the backward set (True) or the forward set (False) on a channel; resets it."""
+        chan = self._chan(chan)
+        _check(lib.cb_r2mf_set_backward(self._live("Setting an MFC/R2 receiver"), chan, 1 if backward else 0),
+               "Setting MFC/R2 receiver %d" % chan)
+
+    def reset(self, chan):
+        chan = self._chan(chan)
+        _check(lib.cb_r2mf_reset(self._live("Resetting an MFC/R2 receiver"), chan), "Resetting MFC/R2 receiver %d" % chan)
+
+    def process(self, samples, nsamples):
+        """Run every channel over its next nsamples samples (channel-major int16).
+
+        Returns:
+            list[tuple[int, int, int]]: (chan, signal 1..15 or 0 for stopped, offset).
+        """
+        nsamples = _int(nsamples, "nsamples", 0, 1000000)
+        buf, n = _linear(samples, "samples")
+        if n != self._nchan * nsamples:
+            raise ValueError("samples must hold nchan * nsamples = %d x %d = %d samples, got %d"
+                             % (self._nchan, nsamples, self._nchan * nsamples, n))
+        b = self._live("Running the MFC/R2 receivers")
+        need = _check(lib.cb_r2mf_max_events(b, nsamples), "Running the MFC/R2 receivers")
+        if need > self._ev_len:
+            self._ev = ffi.new("cb_r2mf_event_t[]", need)
+            self._ev_len = need
+        if not nsamples:
+            return []
+        rc = _check(lib.cb_r2mf_process(b, ffi.from_buffer("int16_t[]", buf), nsamples, self._ev, self._ev_len),
+                    "Running the MFC/R2 receivers")
+        ev = self._ev
+        return [(ev[i].chan, ev[i].signal, ev[i].offset) for i in range(rc)]
+
+    def close(self):
+        if self._b is not None:
+            lib.cb_r2mf_bank_free(self._b)
+            self._b = None
+
+
 class ToneGeneratorBank(_Bank):
     """Tone generators (DTMF digits, call-progress tones) for nchan channels.
 
