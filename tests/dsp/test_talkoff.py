@@ -104,8 +104,8 @@ def test_no_digits_from_speech_in_many_voices_and_languages(capsys):
 
 def test_music_talk_off_is_rare(capsys):
     """Dense synthetic chords on a chromatic scale put two notes on a DTMF pair now and then
-    (784 + 1480 Hz is 1.8 % and 0.2 % from digit 6); the receiver takes at most one such chord
-    in 20 s. A harmonic check in the receiver would remove even that (see the issue note)."""
+    (784 + 1480 Hz is 1.8 % and 0.2 % from digit 6); the receiver takes one such chord in the
+    42 s of music on each coding. A harmonic check in the receiver would remove even that."""
     m = music(40, seed=7)
     got = digits_in(m, "alaw") + digits_in(m, "ulaw")
     with capsys.disabled():
