@@ -11,8 +11,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from cffi_build import compile_in_place, make_builder  # noqa: E402
 
-HEADERS = ["dsp.h", "g711.h", "dtmf.h", "tone.h", "mix.h", "r2mf.h"]
-SOURCES = ["dsp.c", "g711.c", "dtmf.c", "tone.c", "mix.c", "r2mf.c"]
+HEADERS = ["dsp.h", "g711.h", "dtmf.h", "tone.h", "mix.h", "r2mf.h", "cpt.h"]
+SOURCES = ["dsp.c", "g711.c", "dtmf.c", "tone.c", "mix.c", "r2mf.c", "cpt.c"]
 
 
 def builder(absolute=False):

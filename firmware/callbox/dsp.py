@@ -25,6 +25,7 @@ DTMF_DIGITS = "0123456789*#ABCD"
 SAMPLE_RATE = lib.CB_DSP_RATE
 MAX_CHANNELS = 65536
 PEAK_0DBM0 = 32768 * 10 ** (-3.14 / 20)     # A-law 0 dBm0 sine peak, 16-bit linear
+RATE = 8000                                   # samples per second
 FULL_SCALE = 32767
 MIN_LEVEL_DBM0 = -60.0
 MAX_DTMF_QUEUE = 64
@@ -477,6 +478,114 @@ class R2MFReceiverBank(_Bank):
         if self._b is not None:
             lib.cb_r2mf_bank_free(self._b)
             self._b = None
+
+
+class CallProgressBank(_Bank):
+    """Call-progress tone presence per channel and 20 ms block (dsp/include/callbox/cpt.h), with a
+    cadence classifier per channel that names the tone of a plan (see TONE_PLANS).
+
+    Args:
+        nchan (int): number of channels.
+    """
+
+    _what = "call-progress tone bank"
+
+    def __init__(self, nchan):
+        super().__init__(nchan)
+        p = ffi.new("cb_cpt_bank_t **")
+        _check(lib.cb_cpt_bank_new(p, self._nchan), "Creating a call-progress tone bank")
+        self._b = p[0]
+        self._present = ffi.new("uint8_t[]", self._nchan)
+        self.classifiers = [None] * self._nchan
+
+    def watch(self, chan, plan, tone_kind="busy"):
+        """Watch a channel for a plan's tones: "cn"/"eu" (one frequency for all of them) or "us"
+        (dial 350+440, ringback 440+480, busy/reorder 480+620: name the one to listen for)."""
+        chan = self._chan(chan)
+        if plan not in TONE_PLANS:
+            raise ValueError("plan %r is not one of %s" % (plan, ", ".join(TONE_PLANS)))
+        if tone_kind not in _TONE_NAMES:
+            raise ValueError("tone %r is not one of %s" % (tone_kind, ", ".join(_TONE_NAMES)))
+        f1, f2 = TONE_PLANS[plan][tone_kind][:2]
+        _check(lib.cb_cpt_watch(self._live("Watching for call-progress tones"), chan, float(f1), float(f2)),
+               "Watching channel %d" % chan)
+        candidates = {k: v for k, v in TONE_PLANS[plan].items() if v[:2] == (f1, f2)}
+        self.classifiers[chan] = CadenceClassifier(candidates)
+
+    def process(self, samples, nsamples):
+        """One block per channel; returns [(chan, tone name)] for channels whose tone was just
+        recognised (each name is reported once, again only after it changes)."""
+        nsamples = _int(nsamples, "nsamples", 1, 1000000)
+        buf, n = _linear(samples, "samples")
+        if n != self._nchan * nsamples:
+            raise ValueError("samples must hold nchan * nsamples = %d samples, got %d" % (self._nchan * nsamples, n))
+        _check(lib.cb_cpt_process(self._live("Detecting call-progress tones"), ffi.from_buffer("int16_t[]", buf),
+                                  nsamples, self._present), "Detecting call-progress tones")
+        out = []
+        ms = nsamples * 1000.0 / RATE
+        for ch, cls in enumerate(self.classifiers):
+            if cls is not None:
+                name = cls.feed(bool(self._present[ch]), ms)
+                if name:
+                    out.append((ch, name))
+        return out
+
+    def close(self):
+        if self._b is not None:
+            lib.cb_cpt_bank_free(self._b)
+            self._b = None
+
+
+class CadenceClassifier:
+    """Names a tone from its on/off timing: continuous for 3 s -> the plan's continuous tone
+    (dial); otherwise the last full on and off periods matched, within 20 % (and 40 ms), against
+    the candidates' cadences, over two cycles in a row.
+
+    Args:
+        candidates (dict): name -> (f1, f2, level, cadence) of tones sharing one frequency set.
+    """
+
+    STEADY_MS = 3000.0
+
+    def __init__(self, candidates):
+        self.candidates = candidates
+        self.state = None
+        self.run_ms = 0.0
+        self.periods = []          # completed (on_ms, off_ms) cycles
+        self._on = None
+        self.reported = None
+
+    def _match(self, on, off):
+        for name, (_, _, _, cadence) in self.candidates.items():
+            if not cadence:
+                continue
+            c_on, c_off = cadence[0]
+            if abs(on - c_on) <= max(40, 0.2 * c_on) and abs(off - c_off) <= max(40, 0.2 * c_off):
+                return name
+        return None
+
+    def feed(self, present, ms):
+        """One block's decision; returns a newly recognised name or None."""
+        if present != self.state:
+            if self.state is True:
+                self._on = self.run_ms
+            elif self.state is False and self._on is not None:
+                self.periods.append((self._on, self.run_ms))
+                self.periods = self.periods[-2:]
+            self.state, self.run_ms = present, 0.0
+        self.run_ms += ms
+        name = None
+        if present and self.run_ms >= self.STEADY_MS:
+            name = next((n for n, v in self.candidates.items() if not v[3]), None)
+        elif len(self.periods) == 2:
+            a, b = (self._match(*p) for p in self.periods)
+            name = a if a is not None and a == b else None
+        if not present and self.run_ms > 6000:
+            self.periods, self._on = [], None          # silence: forget the cadence
+        if name and name != self.reported:
+            self.reported = name
+            return name
+        return None
 
 
 class ToneGeneratorBank(_Bank):
