@@ -6,6 +6,8 @@ Each figure is a ratio against a named reference measured in the same run:
   8 E1 spans with DTMF detection on every channel and every channel recorded (the tick runs
   against in-process simulated pairs, ticked back to back, not on the timer);
 * G.711 decode: our C bank against Python's audioop (when the running Python has it).
+* DTMF receive: our bank against libspandsp's dtmf_rx on the same 240-channel signal
+  (tools/bench_dsp.py; the peer column is empty without libspandsp-dev).
 * ACD: routing decisions per second of the real Acd with 1000 agents in 100 queues, and the p99
   latency of one ACD call against one 20 ms media tick (the box must never stall on routing).
 * the whole box (tools/loadtest.py, skipped with --no-load): 2 E1 / 40 agents at design load and
@@ -149,6 +151,9 @@ def main():
     if g:
         rows.append(("A-law decode, 240 ch x 20 ms", "%.1f us" % (g[0] / 200 * 1e6),
                      "%.2fx audioop's time" % (g[0] / g[1]), "peer: Python audioop.alaw2lin"))
+    import bench_dsp
+    for name, ours, peer, note in bench_dsp.run():
+        rows.append((name, "%.1f ms" % (ours * 1e3), "%.2fx spandsp's time" % (ours / peer) if peer else "-", note))
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     print("%-*s  %*s  %-*s  %s" % (w[0], "benchmark", w[1], "time", w[2], "ratio", "notes"))
     for r in rows:
