@@ -171,6 +171,28 @@ def test_t310_no_alerting(pair):
     assert messages(pair, "u>n")[-2:] == ["DISCONNECT/102", "RELEASE_COMPLETE"]
 
 
+def test_t301_alerting_without_answer_both_sides(pair):
+    pair.start()
+    u = pair.user.q931
+    uid = u.setup("1000")
+    pair.run(0.1)
+    nid = pair.net.events[0]["call"]
+    pair.net.q931.alerting(nid)
+    pair.run(179)
+    assert u.calls[uid]["state"] == "CALL_DELIVERED"
+    pair.run(1.5)
+    assert simple(pair.user.events)[-1] == ("released", 102)
+    assert "DISCONNECT/102" in messages(pair, "u>n")
+    # the network side times the same wait on its calls towards the user
+    pair.user.events.clear()
+    nid2 = pair.net.q931.setup("2000")
+    pair.run(0.1)
+    pair.user.q931.alerting(pair.user.ev("setup")[0]["call"])
+    pair.run(181)
+    assert "DISCONNECT/102" in messages(pair, "n>u")
+    assert nid2 not in pair.net.q931.calls
+
+
 def test_t313_no_connect_acknowledge(pair):
     pair.start()
     pair.net.q931.setup("1000")
@@ -473,7 +495,7 @@ def test_table_handlers_exist_and_states_have_timers_from_the_table():
         assert hasattr(Q931Link, row.handler), row.handler
         assert set(sides) <= {"U", "N"}
     named = {name for _, u, n in STATES.values() for name in (u, n) if name}
-    assert named == {"T303", "T305", "T308", "T310", "T313"}
+    assert named == {"T301", "T303", "T305", "T308", "T310", "T313"}
     assert set(TimerTable(q931_call.TIMER_DEFS).definition(n).name for n in named) == named
     assert STATES["CALL_INITIATED"][0] == 1 and STATES["RELEASE_REQUEST"][0] == 19
     assert q931_call.USER_TABLE.permitted("ACTIVE") == sorted([

@@ -46,6 +46,8 @@ from callbox.signalling.timers import Timer, TimerDef, TimerTable
 
 # Q.931 Table 9-1 / 9-2 (EN 300 403 defaults). Ranges are what the configuration may set.
 TIMER_DEFS = (
+    TimerDef("T301", 180.0, "s", "ALERTING received: wait for CONNECT (the called party is being alerted)", 180.0,
+             600.0),
     TimerDef("T303", 4.0, "s", "SETUP sent: wait for an answer (SETUP resent once)", 1.0, 60.0),
     TimerDef("T305", 30.0, "s", "DISCONNECT sent: wait for RELEASE or DISCONNECT", 1.0, 120.0),
     TimerDef("T308", 4.0, "s", "RELEASE sent: wait for RELEASE COMPLETE (RELEASE resent once)", 1.0, 60.0),
@@ -61,9 +63,9 @@ STATES = {
     "NULL": (0, None, None),
     "CALL_INITIATED": (1, "T303", None),
     "OUTGOING_CALL_PROCEEDING": (3, "T310", None),
-    "CALL_DELIVERED": (4, None, None),
+    "CALL_DELIVERED": (4, "T301", None),
     "CALL_PRESENT": (6, None, "T303"),
-    "CALL_RECEIVED": (7, None, None),
+    "CALL_RECEIVED": (7, None, "T301"),
     "CONNECT_REQUEST": (8, "T313", None),
     "INCOMING_CALL_PROCEEDING": (9, None, "T310"),
     "ACTIVE": (10, None, None),
@@ -117,6 +119,8 @@ ROWS = [
     _rows("U", [U1, U3, U4], "PROGRESS", "_rx_progress"),
     _rows("N", [U6, U9, U7], "PROGRESS", "_rx_progress"),
     _rows("U", [U3], "T310", "_t310", [U11]),
+    _rows("U", [U4], "T301", "_t301", [U11]),
+    _rows("N", [U7], "T301", "_t301", [U12]),
     _rows("N", [U9], "T310", "_t310", [U12]),
     # -- the far end places a call, we answer -------------------------------------------------------
     _rows("U", ["NULL"], "SETUP", "_rx_setup", [U6, "NULL"]),
@@ -700,6 +704,9 @@ class Q931Link(Deferred):
         self._emit(call, "progress", description=pi.description if pi else None)
 
     def _t310(self, call):
+        return self._start_clearing(call, 102)
+
+    def _t301(self, call):                     # nobody answered while alerting: clear, cause 102
         return self._start_clearing(call, 102)
 
     # -- handlers: the far end places a call ---------------------------------------------------------
