@@ -17,8 +17,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from cffi_build import compile_in_place, make_builder  # noqa: E402
 
-HEADERS = ["line.h", "e1.h", "t1.h", "hdlc.h", "tdm.h", "prbs.h", "linecode.h"]
-SOURCES = ["line.c", "e1.c", "t1.c", "hdlc.c", "tdm.c", "prbs.c", "linecode.c"]
+HEADERS = ["line.h", "e1.h", "t1.h", "cas.h", "hdlc.h", "tdm.h", "prbs.h", "linecode.h"]
+SOURCES = ["line.c", "e1.c", "t1.c", "cas.c", "hdlc.c", "tdm.c", "prbs.c", "linecode.c"]
 
 
 def builder(absolute=False):

@@ -330,6 +330,65 @@ class E1Rx(_Handle):
 
 # ---------------------------------------------------------------- HDLC
 
+# ---------------------------------------------------------------- E1 CAS
+
+class Cas(_Handle):
+    """E1 TS16 CAS multiframe (G.704 5.1.3): ABCD bits of the 30 channels, one object per
+    direction pair: insert() writes TS16 of outgoing frames, extract() reads incoming ones.
+
+    Raises:
+        LineError: out of memory.
+    """
+
+    _kind = "CAS multiframe"
+
+    def __init__(self):
+        self._h = None
+        h = lib.cb_cas_new()
+        if h == ffi.NULL:
+            raise LineError("Creating a CAS multiframe: out of memory")
+        self._h = h
+        self._st = ffi.new("cb_cas_status_t *")
+
+    def _free(self, h):
+        lib.cb_cas_free(h)
+
+    def set_tx(self, chan, abcd):
+        """Send abcd (1..15; 0000 would imitate the multiframe word) on channel 1..30."""
+        if not isinstance(chan, int) or not 1 <= chan <= 30:
+            raise ValueError("CAS: channel %r is not 1..30" % (chan,))
+        if not isinstance(abcd, int) or not 1 <= abcd <= 15:
+            raise ValueError("CAS: abcd %r is not 1..15 (0000 is not allowed)" % (abcd,))
+        _check(lib.cb_cas_set_tx(self._live("Setting CAS bits"), chan, abcd), "Setting CAS bits")
+
+    def set_remote_alarm(self, on):
+        lib.cb_cas_set_tx_alarm(self._live("Setting the CAS multiframe alarm"), 1 if on else 0)
+
+    def insert(self, frames):
+        """Write TS16 of whole 32-octet frames (a bytearray) in place; returns it."""
+        n = _frames(frames, "CAS insert")
+        _check(lib.cb_cas_insert(self._live("CAS insert"), _u8(frames), n), "CAS insert")
+        return frames
+
+    def extract(self, frames):
+        """Read TS16 of whole received 32-octet frames."""
+        n = _frames(frames, "CAS extract")
+        _check(lib.cb_cas_extract(self._live("CAS extract"), _u8(frames), n), "CAS extract")
+
+    def rx(self, chan):
+        """Received abcd of channel 1..30, or None before two equal multiframes."""
+        if not isinstance(chan, int) or not 1 <= chan <= 30:
+            raise ValueError("CAS: channel %r is not 1..30" % (chan,))
+        v = lib.cb_cas_rx(self._live("Reading CAS bits"), chan)
+        return None if v < 0 else v
+
+    def status(self):
+        lib.cb_cas_status(self._live("Reading CAS status"), self._st)
+        s = self._st
+        return {"aligned": bool(s.aligned), "lomf": bool(s.lomf), "remote_mf_alarm": bool(s.remote_mf_alarm),
+                "mfas_errors": int(s.mfas_errors), "realignments": int(s.realignments)}
+
+
 # ---------------------------------------------------------------- T1
 
 T1_FRAME_BITS = 193

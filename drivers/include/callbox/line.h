@@ -8,6 +8,7 @@
  *              LOS / AIS / LOF / RAI defects (G.775) and counters.
  *   t1.h       T1 framer and deframer: SF/D4 and ESF (FPS, CRC-6, FDL), robbed-bit
  *              signalling, yellow alarm, OOF, LOS, AIS (G.704 2.1, T1.403, T1.231).
+ *   cas.h      E1 TS16 CAS multiframe: ABCD per channel, MFAS alignment, LOMF, remote MF alarm.
  *   hdlc.h     HDLC framing for the D-channels (Q.921 layer 1: flags, zero-bit
  *              insertion, FCS-16, aborts), a bank of channels per call.
  *   tdm.h      160 frames x 32 octets <-> 32 timeslots x 160 octets.
@@ -41,6 +42,7 @@ const char *cb_line_strerror(int code);
 
 #include "callbox/e1.h"
 #include "callbox/t1.h"
+#include "callbox/cas.h"
 #include "callbox/hdlc.h"
 #include "callbox/tdm.h"
 
