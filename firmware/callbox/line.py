@@ -330,6 +330,55 @@ class E1Rx(_Handle):
 
 # ---------------------------------------------------------------- HDLC
 
+# ---------------------------------------------------------------- defects -> failures
+
+class FailureIntegrator:
+    """Defects to failures as T1.231 and DAHDI do: a defect that persists 2.5 s becomes a failure
+    (LOS or LOF: RED; AIS: BLUE; RAI: YELLOW), cleared when the defect has been gone for 10 s.
+    Fed once per block with the deframer's defects; per-block logic, no per-bit work.
+
+    Args:
+        raise_s (float): persistence before a failure is declared (default 2.5 s).
+        clear_s (float): absence before it is cleared (default 10 s).
+    """
+
+    FAILURES = (("red", ("los", "lof")), ("blue", ("ais",)), ("yellow", ("rai",)))
+
+    def __init__(self, raise_s=2.5, clear_s=10.0):
+        if not 0 < raise_s <= 60 or not 0 < clear_s <= 600:
+            raise ValueError("FailureIntegrator: raise_s %r and clear_s %r must be positive seconds" % (raise_s, clear_s))
+        self.raise_s, self.clear_s = raise_s, clear_s
+        self.failures = {name: False for name, _ in self.FAILURES}
+        self._on = {name: 0.0 for name, _ in self.FAILURES}
+        self._off = {name: 0.0 for name, _ in self.FAILURES}
+
+    def feed(self, defects, dt_s):
+        """One block: defects (dict of bools: los, lof, ais, rai), dt_s its length.
+
+        Returns:
+            list[tuple[str, bool]]: failures that changed in this block (name, now on).
+        """
+        changed = []
+        blue = bool(defects.get("ais"))
+        for name, sources in self.FAILURES:
+            present = any(defects.get(s) for s in sources)
+            if name == "red" and blue:
+                present = False          # AIS explains the loss of frame: blue, not red
+            if present:
+                self._on[name] += dt_s
+                self._off[name] = 0.0
+                if not self.failures[name] and self._on[name] >= self.raise_s - 1e-9:
+                    self.failures[name] = True
+                    changed.append((name, True))
+            else:
+                self._off[name] += dt_s
+                self._on[name] = 0.0
+                if self.failures[name] and self._off[name] >= self.clear_s - 1e-9:
+                    self.failures[name] = False
+                    changed.append((name, False))
+        return changed
+
+
 # ---------------------------------------------------------------- E1 CAS
 
 class Cas(_Handle):

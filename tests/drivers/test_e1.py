@@ -424,3 +424,28 @@ def test_annex_b_e_bits_all_zero_towards_a_non_crc_far_end():
     c = rx.counters()
     assert rx.status()["aligned"] and not rx.status()["lomf"]    # the multiframe is still sent
     assert c["rx:crc4_errors"] == 0 and c["rx:ebit_errors"] > 60   # 2 per multiframe once aligned (~38 MF)
+
+
+def test_defects_become_failures_after_2_5_s_and_clear_after_10_s():
+    from callbox.line import FailureIntegrator
+    f = FailureIntegrator()
+    changes = []
+    for _ in range(124):                              # 2.48 s of LOS: still only a defect
+        changes += f.feed({"los": True}, 0.02)
+    assert changes == [] and not f.failures["red"]
+    changes += f.feed({"los": True}, 0.02)            # 2.5 s
+    assert changes == [("red", True)]
+    for _ in range(499):                              # 9.98 s without: still red
+        changes += f.feed({}, 0.02)
+    assert f.failures["red"]
+    changes += f.feed({}, 0.02)
+    assert changes[-1] == ("red", False)
+    for _ in range(130):                              # AIS with loss of frame: blue, not red
+        f.feed({"ais": True, "lof": True}, 0.02)
+    assert f.failures["blue"] and not f.failures["red"]
+    for _ in range(130):
+        f.feed({"rai": True}, 0.02)
+    assert f.failures["yellow"]
+    import pytest
+    with pytest.raises(ValueError):
+        FailureIntegrator(raise_s=0)

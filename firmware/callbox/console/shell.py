@@ -472,6 +472,8 @@ class Shell:
         alarms = [k.upper() for k, v in s["alarms"].items() if v]
         lines = ["%s %d is %s." % (s["kind"], sid, "up" if s["up"] else "down"),
                  "  " + ("Receiver has " + ", ".join(alarms) + "." if alarms else "No alarms detected."),
+                 "  Failures (2.5 s on, 10 s off): %s." % (", ".join(k.upper() for k, v in sorted(
+                     (s.get("failures") or {}).items()) if v) or "none"),
                  "  Framing is %s, Line Code is %s, Clock Source is %s." % (
                      s["framing"].upper(), s["line_code"].upper(), str(s.get("clock", "line")).capitalize()),
                  "  Loopback %s%s." % (s.get("loopback", "off"), "; BERT running" if s.get("bert") else "")]

@@ -65,6 +65,7 @@ class SpanPort:
         self.txframes = bytearray(N * TS)
         self.txraw = bytearray(N * TS)
         self.alarms = {"los": False, "ais": False, "lof": True, "rai": False, "lomf": False}
+        self.failures = linelib.FailureIntegrator()   # RED / BLUE / YELLOW after 2.5 s, cleared after 10 s
         self.up = False
         self.underruns = 0
         self.far_no_crc4 = False     # G.706 Annex B interworking in force
@@ -498,6 +499,8 @@ class Engine:
             if v != sp.alarms[name]:
                 sp.alarms[name] = v
                 self.emit("span.alarm", {"span": sp.sid, "alarm": name, "state": "ON" if v else "OFF"})
+        for name, on in sp.failures.feed(st, N / 8000.0):
+            self.emit("span.failure", {"span": sp.sid, "failure": name, "state": "ON" if on else "OFF"})
         if sp.rx.crc4 and bool(st.get("far_no_crc4")) != sp.far_no_crc4:
             sp.far_no_crc4 = bool(st.get("far_no_crc4"))
             sp.tx.set_far_no_crc4(sp.far_no_crc4)
@@ -536,7 +539,7 @@ class Engine:
             out.append({"span": sp.sid, "name": sp.cfg.get("name", "span%d" % sp.sid),
                         "kind": sp.cfg.get("kind", "E1"), "framing": sp.cfg.get("framing", ""),
                         "line_code": sp.cfg.get("line_code", ""), "backend": str(sp.line),
-                        "alarms": dict(sp.alarms), "up": sp.up, "counters": c, "loopback": sp.loopback,
+                        "alarms": dict(sp.alarms), "failures": dict(sp.failures.failures), "up": sp.up, "counters": c, "loopback": sp.loopback,
                         "perf": sp.perf.snapshot(),
                         "bert": sp.bert is not None})
         self._status = out
