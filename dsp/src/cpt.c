@@ -2,9 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "private/bank.h"
 #include "callbox/cpt.h"
 
-#define MAX_CHANNELS 65536
 #define PI 3.14159265358979323846
 #define REF_POWER (16141.0 * 16141.0)    /* 0 dBm0 on the A-law scale */
 #define MIN_DBM0 (-40.0)
@@ -22,16 +22,12 @@ struct cb_cpt_bank_s {
 
 int cb_cpt_bank_new(cb_cpt_bank_t **bank, int nchan)
 {
-	if (!bank || nchan < 1 || nchan > MAX_CHANNELS)
-		return CB_EINVAL;
-	cb_cpt_bank_t *b = malloc(sizeof(*b));
-	if (!b)
-		return CB_ENOMEM;
-	b->ch = calloc((size_t)nchan, sizeof(*b->ch));
-	if (!b->ch) {
-		free(b);
-		return CB_ENOMEM;
-	}
+	cb_cpt_bank_t *b;
+	void *ch;
+	int rc = cb_bank_alloc((void **)&b, sizeof(*b), &ch, sizeof(*b->ch), nchan);
+	if (rc)
+		return rc;
+	b->ch = ch;
 	b->nchan = nchan;
 	*bank = b;
 	return 0;

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "private/bank.h"
 #include "private/dtmf.h"
 
 static const double dtmf_freq[DTMF_TONES] = {697, 770, 852, 941, 1209, 1336, 1477, 1633}; /* Q.23 */
@@ -9,7 +10,6 @@ static const char dtmf_keys[4][4] = {
 	{'1', '2', '3', 'A'}, {'4', '5', '6', 'B'}, {'7', '8', '9', 'C'}, {'*', '0', '#', 'D'}};
 
 #define PI 3.14159265358979323846
-#define MAX_CHANNELS 65536
 #define MIN_TONE_DBM0 -42.0     /* weakest tone of a candidate block */
 /* A block is a candidate under loose limits (its measures carry the loss of a tone up to
  * 1.5 % off its bin, and leakage from the other tone); the two blocks that accept a digit
@@ -35,16 +35,12 @@ static float db_ratio(double db)
 
 int cb_dtmf_bank_new(cb_dtmf_bank_t **bank, int nchan)
 {
-	if (!bank || nchan < 1 || nchan > MAX_CHANNELS)
-		return CB_EINVAL;
-	cb_dtmf_bank_t *b = calloc(1, sizeof(*b));
-	if (!b)
-		return CB_ENOMEM;
-	b->ch = calloc((size_t)nchan, sizeof(*b->ch));
-	if (!b->ch) {
-		free(b);
-		return CB_ENOMEM;
-	}
+	cb_dtmf_bank_t *b;
+	void *ch;
+	int rc = cb_bank_alloc((void **)&b, sizeof(*b), &ch, sizeof(*b->ch), nchan);
+	if (rc)
+		return rc;
+	b->ch = ch;
 	b->nchan = nchan;
 	for (int i = 0; i < DTMF_TONES; i++) {
 		double w = 2.0 * PI * dtmf_freq[i] / CB_DSP_RATE;

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "private/bank.h"
 #include "callbox/r2mf.h"
 
 #define BLOCK 133
 #define NTONES 6
-#define MAX_CHANNELS 65536
 #define PI 3.14159265358979323846
 /* 0 dBm0 on the A-law scale: RMS 16141, power 16141^2 */
 #define REF_POWER (16141.0 * 16141.0)
@@ -39,16 +39,12 @@ struct cb_r2mf_bank_s {
 
 int cb_r2mf_bank_new(cb_r2mf_bank_t **bank, int nchan)
 {
-	if (!bank || nchan < 1 || nchan > MAX_CHANNELS)
-		return CB_EINVAL;
-	cb_r2mf_bank_t *b = calloc(1, sizeof(*b));
-	if (!b)
-		return CB_ENOMEM;
-	b->ch = calloc((size_t)nchan, sizeof(*b->ch));
-	if (!b->ch) {
-		free(b);
-		return CB_ENOMEM;
-	}
+	cb_r2mf_bank_t *b;
+	void *ch;
+	int rc = cb_bank_alloc((void **)&b, sizeof(*b), &ch, sizeof(*b->ch), nchan);
+	if (rc)
+		return rc;
+	b->ch = ch;
 	b->nchan = nchan;
 	for (int i = 0; i < NTONES; i++) {
 		b->coef[0][i] = 2.0 * cos(2.0 * PI * FWD[i] / 8000.0);

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "private/bank.h"
 #include "private/tone.h"
 
 static const double row_freq[4] = {697, 770, 852, 941};        /* Q.23 low group */
@@ -9,7 +10,6 @@ static const double col_freq[4] = {1209, 1336, 1477, 1633};    /* Q.23 high grou
 static const char dtmf_keys[] = "123A456B789C*0#D";             /* row-major keypad */
 
 #define PI 3.14159265358979323846
-#define MAX_CHANNELS 65536
 #define FULL_SCALE 32767        /* the largest sum of peaks a request may ask for */
 #define MIN_LEVEL_DBM0 -60.0    /* quieter requests are refused: they would round to nothing */
 #define MAX_SEGMENT_MS 60000    /* one on or off period of a cadence */
@@ -18,16 +18,12 @@ static const char dtmf_keys[] = "123A456B789C*0#D";             /* row-major key
 
 int cb_tone_bank_new(cb_tone_bank_t **bank, int nchan)
 {
-	if (!bank || nchan < 1 || nchan > MAX_CHANNELS)
-		return CB_EINVAL;
-	cb_tone_bank_t *b = calloc(1, sizeof(*b));
-	if (!b)
-		return CB_ENOMEM;
-	b->ch = calloc((size_t)nchan, sizeof(*b->ch));
-	if (!b->ch) {
-		free(b);
-		return CB_ENOMEM;
-	}
+	cb_tone_bank_t *b;
+	void *ch;
+	int rc = cb_bank_alloc((void **)&b, sizeof(*b), &ch, sizeof(*b->ch), nchan);
+	if (rc)
+		return rc;
+	b->ch = ch;
 	b->nchan = nchan;
 	int points = 1 << TONE_TABLE_BITS;
 	for (int i = 0; i <= points; i++)
