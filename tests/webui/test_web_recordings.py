@@ -102,3 +102,13 @@ def test_recordings_are_searchable_by_caller_agent_and_day(login_as, store):
     assert ">s2<" in page and ">s1<" not in page
     assert c.get("/recordings?day=yesterday").status == 400
     assert c.get("/recordings?ani=%27%20OR%201%3D1").status == 400
+
+
+def test_the_next_page_keeps_the_search(login_as, store):
+    for i in range(60):
+        cid = "p%02d" % i
+        store.add_cdr({"call_id": cid, "start": 1_800_000_000.0 + i, "end": 1_800_000_100.0 + i, "ani": "139%08d" % i,
+                       "agent": "1001", "queue": "sales", "disposition": "answered"})
+        store.add_recording(cid, "%s.wav" % cid, 1_800_000_000.0 + i)
+    page = login_as("supervisor").get("/recordings?agent=1001&ani=139").text
+    assert 'href="/recordings?agent=1001&amp;ani=139&amp;page=2"' in page

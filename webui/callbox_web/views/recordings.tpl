@@ -28,4 +28,6 @@
 % end
   </tbody>
 </table>
-% include("pager", base_url="/recordings")
+% from urllib.parse import urlencode
+% filters = urlencode([(k, v) for k, v in sorted(q.items()) if v])
+% include("pager", base_url="/recordings" + ("?" + filters if filters else ""))
