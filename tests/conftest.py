@@ -1,8 +1,13 @@
 """Shared test helpers."""
 import asyncio
+import os
+import sys
 import threading
 
 import pytest
+
+# helpers shared by test modules (tests/boxutil.py), importable under --import-mode=importlib
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 class LoopThread:

@@ -8,11 +8,9 @@ bus events with bounded timeouts, never by sleeping.
 """
 import array
 import json
-import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ import wave
 
 import pytest
 
+from boxutil import free_port, goertzel_power, wait_until
 from callbox.auth import hash_password
 from callbox.bus import socket_path
 from callbox.bus.client import BusClient
@@ -28,32 +27,6 @@ from callbox.config.store import Store
 
 pytestmark = pytest.mark.sim
 TALK_S = 2.0
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def goertzel_power(samples, freq, rate=8000):
-    k = 2 * math.cos(2 * math.pi * freq / rate)
-    s1 = s2 = 0.0
-    for x in samples:
-        s1, s2 = x + k * s1 - s2, s1
-    return (s1 * s1 + s2 * s2 - k * s1 * s2) / (len(samples) ** 2)
-
-
-def wait_until(fn, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
 
 
 @pytest.fixture(scope="module")

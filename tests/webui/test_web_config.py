@@ -114,3 +114,29 @@ def test_trunks_are_validated_and_say_a_restart_is_needed(admin, store):
     assert r.status == 400 and "backend:" in r.text
     assert admin.post("/config/seats", {"id": "9", "backend": "sim://seat/9"}, csrf=tok).status == 303
     assert [s["backend"] for s in store.seats() if s["id"] == 9] == ["sim://seat/9"]
+
+
+def test_sip_seat_password_is_stored_as_a_digest_secret_never_in_clear(admin, store):
+    from callbox.sip.digest import ha1_for
+    tok = admin.csrf_token("/config/spans")
+    r = admin.post("/config/seats", {"id": "11", "backend": "sip://10 11"}, csrf=tok)
+    assert r.status == 400 and "sip://&lt;user&gt;" in r.text
+    r = admin.post("/config/seats", {"id": "11", "backend": "sip://1011", "sip_password": "short"}, csrf=tok)
+    assert r.status == 400 and "8 to 64" in r.text
+    assert not [s for s in store.seats() if s["id"] == 11], "a refused password left a half-made seat"
+    r = admin.post("/config/seats", {"id": "11", "backend": "sip://1011", "sip_password": "phone-pass-11"}, csrf=tok)
+    assert r.status == 303
+    seat = [s for s in store.seats() if s["id"] == 11][0]
+    assert seat["secret"] == ha1_for("1011", "callbox", "phone-pass-11")
+    page = admin.get("/config/spans").text
+    assert "phone-pass-11" not in page and seat["secret"][4:] not in page and "sip://1011" in page
+    # saving without a password keeps it; a new user name clears it (the digest secret hashes the name)
+    assert admin.post("/config/seats", {"id": "11", "name": "desk", "backend": "sip://1011"}, csrf=tok).status == 303
+    assert [s["secret"] for s in store.seats() if s["id"] == 11] == [seat["secret"]]
+    assert admin.post("/config/seats", {"id": "11", "backend": "sip://2011"}, csrf=tok).status == 303
+    assert [s["secret"] for s in store.seats() if s["id"] == 11] == [""]
+    assert "NOT SET" in admin.get("/config/spans").text
+    r = admin.post("/config/seats", {"id": "12", "backend": "sip://2011"}, csrf=tok)
+    assert r.status == 400 and "already seat 11" in r.text
+    r = admin.post("/config/seats", {"id": "12", "backend": "sim://seat/12", "sip_password": "phone-pass-12"}, csrf=tok)
+    assert r.status == 400 and "only SIP seats" in r.text

@@ -31,10 +31,11 @@ class Call:
     CallControl.wall() turns them into Unix time for CDRs and views."""
 
     def __init__(self, span, chan, ani, dnis, q931_id, now):
-        self.call_id = "%s-%04d-s%dc%d" % (time.strftime("%Y%m%d%H%M%S"), next(_seq) % 10000, span, chan)
-        self.span = span
+        where = "s%dc%d" % (span, chan) if span is not None else "seat%d" % chan
+        self.call_id = "%s-%04d-%s" % (time.strftime("%Y%m%d%H%M%S"), next(_seq) % 10000, where)
+        self.span = span            # None for an internal call from a seat (chan is the seat)
         self.chan = chan
-        self.ep = "s%d.%d" % (span, chan)
+        self.ep = "s%d.%d" % (span, chan) if span is not None else "seat%d" % chan
         self.ani = ani
         self.dnis = dnis
         self.q931_id = q931_id
@@ -96,6 +97,7 @@ class CallControl:
         self.routes = []
         self._wall_offset = time.time() - clock.time()
         self.counters = {"calls:offered": 0, "calls:answered": 0, "calls:abandoned": 0, "calls:failed": 0}
+        self.seat_up = {}     # seat -> its phone is plugged/registered and answering keep-alives
         self.load_config(span_factory)
 
     # -- configuration -------------------------------------------------------------
@@ -267,13 +269,38 @@ class CallControl:
             self.on_seat_hook(data["seat"], data["hook"])
         elif topic == "seat.key":
             self.on_seat_key(data)
+        elif topic == "seat.dial":
+            self.on_seat_dial(data["seat"], str(data.get("number", "")))
+        elif topic == "seat.plug":
+            self.on_seat_plug(data["seat"], data["plugged"])
 
-    def media_status(self, spans):
-        """After (re)connecting to media: start signalling on every span that is up."""
+    def media_status(self, spans, seats=()):
+        """After (re)connecting to media: start signalling on every span that is up and learn
+        which seats' phones are reachable."""
         for s in spans:
             sp = self.spans.get(s["span"])
             if sp:
                 (sp.line_up if s["up"] else sp.line_down)()
+        for st in seats:
+            self.on_seat_plug(st["seat"], st["plugged"])
+        internal = [o for o in self._orphans if o.get("span") is None]
+        if internal:
+            # internal calls of a call control that died: hang their seats up, close the records
+            for o in internal:
+                self.media.send("seat.control", {"seat": o["chan"], "msg": {"hangup": True}})
+                self._close_orphan(o)
+            self._orphans = [o for o in self._orphans if o.get("span") is not None]
+            self._save_inflight()
+
+    def on_seat_plug(self, seat, plugged):
+        """A seat's phone came or went (sim socket, SIP registration and keep-alives): the
+        ACD skips the agent signed in there while it is unreachable."""
+        self.seat_up[seat] = bool(plugged)
+        agent = self.acd.agent_at_seat(seat)
+        if agent is not None and agent.reachable != bool(plugged):
+            log.info("seat %d %s: agent %s %s", seat, "reachable" if plugged else "unreachable", agent.login,
+                     "back in the queues" if plugged else "skipped until it is back")
+            self.acd.set_reachable(agent.login, bool(plugged))
 
     # -- Q.931 --------------------------------------------------------------------------
     def on_q931(self, sid, ev):
@@ -518,6 +545,13 @@ class CallControl:
 
     def _release_trunk(self, call, cause):
         call.state = "clearing"
+        if call.direction == "internal":
+            # no trunk: hang the calling seat up and end the call here
+            self.media.send("seat.control", {"seat": call.chan, "msg": {"hangup": True}})
+            call.cause = call.cause or cause
+            self._caller_gone(call)
+            self._finish(call)
+            return
         self.spans[call.span].q931.disconnect(call.q931_id, cause)
 
     # -- ACD actions (called by Acd) -------------------------------------------------
@@ -582,7 +616,41 @@ class CallControl:
                 log.warning("agent %s not restored: %s", row["login"], e)
 
     # -- seats -------------------------------------------------------------------------
+    def on_seat_dial(self, seat, number):
+        """A seat's phone called a number: an internal call, routed by that number like a
+        trunk call's DNIS (IVR, queue, voicemail). The agent signed in at that seat gets
+        no queue calls until it hangs up."""
+        ep = "seat%d" % seat
+        if ep in self.by_ep:
+            log.warning("seat %d dialled %s during another call; refused", seat, number)
+            self.media.send("seat.control", {"seat": seat, "msg": {"hangup": True}})
+            return
+        agent = self.acd.agent_at_seat(seat)
+        call = Call(None, seat, agent.login if agent else ep, number, None, self.clock.time())
+        call.direction = "internal"
+        self.calls[call.call_id] = call
+        self.by_ep[ep] = call
+        self.counters["calls:internal"] = self.counters.get("calls:internal", 0) + 1
+        if agent is not None and agent.state not in ("ringing", "on-call"):
+            self.acd.set_reachable(agent.login, False)
+            call.busy_agent = agent.login
+        self.event(call, "setup", {"ani": call.ani, "dnis": call.dnis, "seat": seat})
+        self.publish("call.new", call.snapshot(self.wall))
+        target, call.priority = self.route(call.dnis, call.ani)
+        self.event(call, "route", {"target": target, "priority": call.priority})
+        call.state = "ivr"
+        self.media.send("chan.dtmf", {"ep": ep, "on": True})
+        self.route_to(call, target)
+
     def on_seat_hook(self, seat, hook):
+        internal = self.by_ep.get("seat%d" % seat)
+        if internal is not None and internal.direction == "internal":
+            if hook == "on":
+                self.event(internal, "far_disconnect", {"cause": 16})
+                internal.cause = 16
+                self._caller_gone(internal)
+                self._finish(internal)
+            return
         agent = self.acd.agent_at_seat(seat)
         if agent is None or agent.call is None:
             return
@@ -632,7 +700,8 @@ class CallControl:
         seat, key = ev["seat"], ev["key"]
         try:
             if key == "login":
-                self.acd.login(str(ev.get("agent")), seat)
+                a = self.acd.login(str(ev.get("agent")), seat)
+                a.reachable = self.seat_up.get(seat, True)
                 if ev.get("ready"):
                     self.acd.ready(str(ev.get("agent")))
             else:
@@ -739,6 +808,9 @@ class CallControl:
     def _finish(self, call):
         if call.state == "ended":
             return
+        busy = getattr(call, "busy_agent", None)
+        if busy is not None and busy in self.acd.agents:
+            self.acd.set_reachable(busy, self.seat_up.get(call.chan, True))
         call.state = "ended"
         call.end = self.clock.time()
         self.calls.pop(call.call_id, None)

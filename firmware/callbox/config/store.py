@@ -144,7 +144,37 @@ class Store:
     def put_seat(self, seat):
         if not isinstance(seat.get("id"), int) or seat["id"] < 1:
             raise ConfigError("seats.id: %r is not a positive integer" % (seat.get("id"),))
-        self.db.execute("INSERT OR REPLACE INTO seats(id, name, backend) VALUES(:id, :name, :backend)", seat)
+        backend = str(seat.get("backend", ""))
+        if backend.startswith("sip:"):
+            from callbox.sip.seat import USER_RE
+            user = backend[len("sip://"):] if backend.startswith("sip://") else ""
+            if not USER_RE.match(user):
+                raise ConfigError("seats.backend: %r must be sip://<user> with 1-32 of A-Z a-z 0-9 _ . -" % backend)
+            clash = self.query("SELECT id FROM seats WHERE backend=? AND id<>?", (backend, seat["id"]))
+            if clash:
+                raise ConfigError("seats.backend: %s is already seat %d" % (backend, clash[0]["id"]))
+        secret = seat.get("secret")
+        if secret is None:
+            old = self.query("SELECT secret, backend FROM seats WHERE id=?", (seat["id"],))
+            # the stored secret hashes the SIP user name: it stays only while the user does
+            secret = old[0]["secret"] if old and old[0]["backend"] == backend else ""
+        if secret and not re.match(r"^md5:[0-9a-f]{32}$", str(secret)):
+            raise ConfigError("seats.secret: must be md5:<32 hex digits> (set a password instead)")
+        self.db.execute("INSERT OR REPLACE INTO seats(id, name, backend, secret) VALUES(?, ?, ?, ?)",
+                        (seat["id"], seat.get("name", ""), backend, secret or ""))
+
+    def set_seat_password(self, seat_id, password, realm=None):
+        """Store a SIP seat's password as its digest secret (md5 of user:realm:password)."""
+        from callbox.sip.digest import ha1_for
+        rows = self.query("SELECT backend FROM seats WHERE id=?", (seat_id,))
+        if not rows:
+            raise ConfigError("seat %r: no such seat" % (seat_id,))
+        if not rows[0]["backend"].startswith("sip://"):
+            raise ConfigError("seat %d is not a SIP seat (backend %s); it has no password" % (seat_id, rows[0]["backend"]))
+        if not isinstance(password, str) or len(password) < 8 or len(password) > 64:
+            raise ConfigError("password: 8 to 64 characters")
+        realm = realm or (self.get_setting("sip", {}) or {}).get("realm", "callbox")
+        self.db.execute("UPDATE seats SET secret=? WHERE id=?", (ha1_for(rows[0]["backend"][6:], realm, password), seat_id))
 
     def agents(self):
         rows = self.query("SELECT * FROM agents ORDER BY id")

@@ -30,7 +30,12 @@ async def amain(args, stop):
         except Exception as e:
             log.warning("callctl: reading span status after connecting to media: %s", e)
             return
-        holder["cc"].media_status(spans)
+        try:
+            seats = await media.request("seat.status")
+        except Exception as e:
+            log.warning("callctl: reading seat status after connecting to media: %s", e)
+            seats = []
+        holder["cc"].media_status(spans, seats)
 
     media = AsyncBusClient(socket_path(args.run_dir, "media"), "callctl", on_event,
                            topics=["span.", "chan.", "seat."],
@@ -52,7 +57,7 @@ async def amain(args, stop):
             seat = a.get("seat")
             if isinstance(seat, bool) or not isinstance(seat, int):
                 raise ValueError("seat %r must be a seat number" % (seat,))
-            cc.acd.login(login, seat)
+            cc.acd.login(login, seat).reachable = cc.seat_up.get(seat, True)
         else:
             raise ValueError("state %r is not login, ready, not-ready, end-acw or logged-out" % state)
         return cc.acd.agents[login].snapshot(cc.acd.wall_offset)

@@ -30,9 +30,11 @@ def build_engine(store, data_dir, sim_dir, emit, name="media"):
             log.info("span %d: %s", cfg["id"], ln)
         except CallboxError as e:
             log.error("span %d left out: %s", cfg["id"], e)
+    configure_sip(store, data_dir)
     for cfg in store.seats():
         try:
-            port = hw.open_seat(cfg["backend"], sim_dir=sim_dir)
+            port = hw.open_seat(cfg["backend"], sim_dir=sim_dir, **({"secret": cfg.get("secret", "")}
+                                                                   if cfg["backend"].startswith("sip:") else {}))
             seats.append((cfg["id"], port.open()))
         except (CallboxError, OSError) as e:
             log.error("seat %d left out: %s", cfg["id"], e)
@@ -42,6 +44,49 @@ def build_engine(store, data_dir, sim_dir, emit, name="media"):
     for e in errors:
         log.error("%s", e)
     return Engine(spans, seats, prompts, emit, name=name)
+
+
+SIP_DEFAULTS = {"bind": "0.0.0.0", "port": 5060, "tcp": True, "tls_port": 5061, "realm": "callbox",
+                "advertise": None, "rate": 20.0, "burst": 40.0, "options_every_s": 30.0}
+
+
+def configure_sip(store, data_dir):
+    """Options of the SIP stack for IP seats, from the ``sip`` setting (see docs/admin guide).
+
+    TLS uses the box's certificate (<data>/tls/cert.pem, key.pem, the web UI's); without
+    one, SIP over TLS is off and the log says so.
+    """
+    from callbox.sip import stack as sipstack
+    cfg = dict(SIP_DEFAULTS, **(store.get_setting("sip", {}) or {}))
+    unknown = set(cfg) - set(SIP_DEFAULTS)
+    if unknown:
+        log.error("setting sip: unknown option(s) %s ignored", ", ".join(sorted(unknown)))
+    ctx = None
+    tls_dir = os.path.join(data_dir, "tls")
+    cert, key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
+    if cfg["tls_port"] is not None:
+        if os.path.exists(cert) and os.path.exists(key):
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            try:
+                ctx.load_cert_chain(cert, key)
+            except (ssl.SSLError, OSError) as e:
+                log.error("SIP over TLS off: the certificate in %s does not load: %s", tls_dir, e)
+                ctx = None
+        else:
+            log.info("SIP over TLS off: no certificate in %s yet", tls_dir)
+    try:
+        sipstack.configure(host=str(cfg["bind"]), port=int(cfg["port"]), tcp=bool(cfg["tcp"]),
+                           tls_port=int(cfg["tls_port"]) if ctx is not None else None, tls_context=ctx,
+                           realm=str(cfg["realm"]), advertise=cfg["advertise"],
+                           rate=(float(cfg["rate"]), float(cfg["burst"])),
+                           options_every_s=float(cfg["options_every_s"]))
+    except (TypeError, ValueError) as e:
+        log.error("setting sip: %s; SIP defaults used", e)
+        sipstack.configure()
+    except RuntimeError:
+        pass
 
 
 def register_ops(server, eng, data_dir=None):

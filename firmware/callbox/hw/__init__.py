@@ -6,6 +6,7 @@ the URL scheme through a lazily imported registry (python-can style):
     open_line("sim://pairA/0")          simulated back-to-back span, box end
     open_line("raw:///dev/e1raw0")      raw bitstream device (see docs/hardware.md)
     open_seat("sim://seat/3")           simulated agent's phone
+    open_seat("sip://1003", secret=...) SIP phone registering as user 1003
 
 Each backend's __str__ shows its whole configuration, for logs and the console.
 """
@@ -20,6 +21,7 @@ LINE_BACKENDS = {
 }
 SEAT_BACKENDS = {
     "sim": "callbox.hw.sim:SimSeatPort",
+    "sip": "callbox.sip.seat:SipSeatPort",
 }
 
 

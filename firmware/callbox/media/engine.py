@@ -109,9 +109,10 @@ class Engine:
         self.nchan = ns * TS
         self.hdlc = linelib.HdlcBank(max(ns, 1))
         self.dch_in = bytearray(max(ns, 1) * N)
-        self.dtmf = dsp.DtmfReceiverBank(max(self.nchan, 1))
-        # tone generators: one per trunk channel, then one per seat
+        # tone generators and DTMF receivers: one per trunk channel, then one per seat
         self.seat_list = sorted(self.seats)
+        self.nrx = self.nchan + len(self.seat_list)
+        self.dtmf = dsp.DtmfReceiverBank(max(self.nrx, 1))
         self.tone_index = {}
         for sp in self.spans:
             for ts in range(TS):
@@ -121,8 +122,8 @@ class Engine:
         self.tones = dsp.ToneGeneratorBank(max(len(self.tone_index), 1))
         self.tone_lin = array.array("h", bytes(2 * N * max(len(self.tone_index), 1)))
         self.tone_alaw = bytearray(N * max(len(self.tone_index), 1))
-        self.lin = array.array("h", bytes(2 * N * max(self.nchan, 1)))
-        self.rx_all = bytearray(N * max(self.nchan, 1))
+        self.lin = array.array("h", bytes(2 * N * max(self.nrx, 1)))
+        self.rx_all = bytearray(N * max(self.nrx, 1))
         # dst endpoint -> ("ep", src) | ("prompt", PromptPlayer) | ("tone", None) | ("mix", (src, ...))
         self.routes = {}
         self.monitors = {}           # supervisor endpoint -> (mode, caller, agent)
@@ -283,6 +284,8 @@ class Engine:
             m = EP_RE.match(ep)
             if m.group(1) is not None:
                 self.dtmf.reset(self._chan_index(int(m.group(1)), int(m.group(2))))
+            else:
+                self.dtmf.reset(self.nchan + self.seat_list.index(int(m.group(3))))
         else:
             self.dtmf_on.discard(ep)
 
@@ -413,15 +416,19 @@ class Engine:
                 self._seat_event(n, ev)
             a = port.read_audio()
             self.seat_rx[n] = a if a is not None else ALAW_IDLE
-        # 4. decode + DTMF on all trunk channels at once
-        if self.spans:
+        # 4. decode + DTMF on all trunk channels and seats at once
+        if self.nrx:
             for i, sp in enumerate(self.spans):
                 self.rx_all[i * TS * N:(i + 1) * TS * N] = sp.chans
+            for k, n in enumerate(self.seat_list):
+                self.rx_all[(self.nchan + k) * N:(self.nchan + k + 1) * N] = self.seat_rx[n]
             dsp.alaw_to_linear(self.rx_all, self.lin)
             if self.dtmf_on:
                 for chan, digit, off in self.dtmf.process(self.lin, N):
-                    sid, ts = self.spans[chan // TS].sid, chan % TS
-                    ep = "s%d.%d" % (sid, ts)
+                    if chan < self.nchan:
+                        ep = "s%d.%d" % (self.spans[chan // TS].sid, chan % TS)
+                    else:
+                        ep = "seat%d" % self.seat_list[chan - self.nchan]
                     if ep in self.dtmf_on:
                         self.emit("chan.dtmf", {"ep": ep, "digit": digit, "tick": self.tick_no, "offset": off})
         # 5. tones
@@ -521,6 +528,10 @@ class Engine:
         elif ev.get("hook") in ("on", "off"):
             self.seat_hook[n] = ev["hook"]
             self.emit("seat.hook", {"seat": n, "hook": ev["hook"]})
+        elif isinstance(ev.get("dial"), str):
+            # the phone called a number (an internal call into the box's routing)
+            self.seat_hook[n] = "off"
+            self.emit("seat.dial", {"seat": n, "number": ev["dial"][:32]})
         elif isinstance(ev.get("key"), str):
             ev = {k: v for k, v in ev.items() if isinstance(v, (str, int, float, bool))}
             ev["seat"] = n

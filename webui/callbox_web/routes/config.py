@@ -288,14 +288,28 @@ def install(app, web):
     @app.post("/config/seats", roles=ADMIN)
     def seats_post():
         form = {k: _f(k) for k in ("id", "name", "backend")}
+        password = request.forms.getunicode("sip_password", default="") or ""
         try:
             seat = {"id": _number("id", 1, 9999, integer=True), "name": form["name"] or "seat " + form["id"],
                     "backend": form["backend"]}
             if not re.match(r"^[a-z]+://\S+$", seat["backend"]):
-                raise ConfigError("backend: %r is not a seat backend URL such as sim://seat/3" % seat["backend"])
+                raise ConfigError("backend: %r is not a seat backend URL such as sip://1007 or sim://seat/3"
+                                  % seat["backend"])
+            if password and not seat["backend"].startswith("sip://"):
+                raise ConfigError("SIP password: only SIP seats (sip://<user>) have one")
             with web.db_lock:
-                web.store.put_seat(seat)
+                web.store.execute("SAVEPOINT seat")
+                try:
+                    web.store.put_seat(seat)
+                    if password:
+                        web.store.set_seat_password(seat["id"], password)
+                except ConfigError:
+                    web.store.execute("ROLLBACK TO seat")
+                    raise
+                finally:
+                    web.store.execute("RELEASE seat")
         except ConfigError as e:
             return spans_page(400, str(e), form)
-        web.audit.write(web.current_user()["username"], "config.change", "seat %s: %s" % (seat["id"], seat["backend"]))
+        web.audit.write(web.current_user()["username"], "config.change", "seat %s: %s%s" % (
+            seat["id"], seat["backend"], " (SIP password changed)" if password else ""))
         see_other("/config/spans?done=" + RESTART_NOTE.replace(" ", "+"))

@@ -53,10 +53,11 @@ Signalling pri (user side towards the public network, network side towards a PBX
 </form>
 <h2>Seats</h2>
 <table class="records">
-  <thead><tr><th>Seat</th><th>Name</th><th>Backend</th></tr></thead>
+  <thead><tr><th>Seat</th><th>Name</th><th>Backend</th><th>SIP password</th></tr></thead>
   <tbody>
 % for x in seats:
-    <tr><td>{{x["id"]}}</td><td>{{x["name"]}}</td><td class="mono">{{x["backend"]}}</td></tr>
+    <tr><td>{{x["id"]}}</td><td>{{x["name"]}}</td><td class="mono">{{x["backend"]}}</td>
+      <td>{{("set" if x.get("secret") else "NOT SET: the phone cannot register") if x["backend"].startswith("sip:") else "-"}}</td></tr>
 % end
   </tbody>
 </table>
@@ -64,6 +65,12 @@ Signalling pri (user side towards the public network, network side towards a PBX
   <input type="hidden" name="csrf_token" value="{{csrf}}">
   <label>Seat <input name="id" size="4" required></label>
   <label>Name <input name="name" maxlength="32"></label>
-  <label>Backend <input name="backend" required placeholder="sim://seat/7"></label>
+  <label>Backend <input name="backend" required placeholder="sip://1007 or sim://seat/7"></label>
+  <label>SIP password <input name="sip_password" type="password" autocomplete="new-password" minlength="8" maxlength="64"
+    placeholder="unchanged"></label>
   <button type="submit">Save</button>
 </form>
+<p class="hint">A SIP seat <code>sip://&lt;user&gt;</code> is a phone or softphone that registers to this box as
+&lt;user&gt; with its SIP password (digest), over UDP or TCP port 5060 or TLS port 5061. Agents sign in from the
+phone by dialling <code>*11&lt;agent&gt;</code>; <code>*12</code> ready, <code>*13</code> not ready,
+<code>*14</code> sign out, <code>*15</code> end after-call work. Changing the user name clears the password.</p>

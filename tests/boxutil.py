@@ -1,0 +1,33 @@
+"""Helpers of the tests that run the whole box (system and interop tests)."""
+import math
+import socket
+import time
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port on 127.0.0.1 free right now (TCP by default, or SOCK_DGRAM)."""
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def goertzel_power(samples, freq, rate=8000):
+    """Power of one frequency in a block of linear samples."""
+    k = 2 * math.cos(2 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + k * s1 - s2, s1
+    return (s1 * s1 + s2 * s2 - k * s1 * s2) / (len(samples) ** 2)
+
+
+def wait_until(fn, timeout, what):
+    """Poll fn until it returns something true (returned); AssertionError naming ``what`` after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))

@@ -1,0 +1,259 @@
+"""Interop with a real SIP softphone: Debian's baresip as an agent's seat.
+
+The whole box runs in simulation (supervisor, media, call control, recorder, the
+simulated exchange); baresip registers to the box's SIP stack over UDP on loopback
+and is driven through its ``ctrl_tcp`` JSON channel. Its audio source is a sine
+(``ausine``) and ``sndfile`` writes what it hears to WAV files, so audio both ways is
+checked by frequency. Proves (issue #11): registration with digest, the feature code
+sign-in, a trunk call queued and offered to it while an unregistered seat's agent is
+skipped, answer, two-way audio, the recording of both parties, the seat hanging up,
+and DTMF from the phone (RFC 4733) reaching the IVR on an internal call.
+"""
+import array
+import glob
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import wave
+
+import pytest
+
+from boxutil import free_port, goertzel_power as power, wait_until
+from callbox.auth import hash_password
+from callbox.bus import socket_path
+from callbox.bus.client import BusClient
+from callbox.config.defaults import seed_simulation
+from callbox.config.store import Store
+
+pytestmark = [pytest.mark.sim, pytest.mark.skipif(shutil.which("baresip") is None,
+                                                  reason="needs baresip (Debian package baresip-core)")]
+PHONE_HZ = 600
+CALLER_HZ = 1000
+
+
+class Baresip:
+    """A baresip process with its ctrl_tcp control channel (netstring-framed JSON)."""
+
+    def __init__(self, workdir, user, password, box_port):
+        self.dir = workdir
+        os.makedirs(workdir, exist_ok=True)
+        self.ctrl_port = free_port()
+        with open(os.path.join(workdir, "config"), "w") as f:
+            f.write("\n".join([
+                "poll_method epoll", "sip_listen 127.0.0.1:%d" % free_port(socket.SOCK_DGRAM),
+                "audio_player aubridge,nowhere", "audio_source ausine,%d" % PHONE_HZ,
+                "audio_alert aubridge,nowhere", "ausrc_srate 48000", "auplay_srate 48000", "ausrc_channels 2", "auplay_channels 1",
+                "module_path /usr/lib/baresip/modules", "module g711.so", "module ausine.so",
+                "module aubridge.so", "module sndfile.so", "module_app account.so", "module_app menu.so",
+                "module_app ctrl_tcp.so", "ctrl_tcp_listen 127.0.0.1:%d" % self.ctrl_port,
+                "snd_path %s" % workdir, ""]))
+        with open(os.path.join(workdir, "accounts"), "w") as f:
+            f.write("<sip:%s@127.0.0.1:%d;transport=udp>;auth_pass=%s;regint=600;audio_codecs=PCMA\n"
+                    % (user, box_port, password))
+        self.log = open(os.path.join(workdir, "baresip.log"), "w")
+        self.proc = subprocess.Popen(["baresip", "-f", workdir, "-v", "-s", "-n", "127.0.0.1"], stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=workdir)
+        self.sock = wait_until(self._connect, 15, "baresip's ctrl_tcp")
+        self.events = queue.Queue()
+        self.responses = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.seq = 0
+
+    def _connect(self):
+        try:
+            return socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1)
+        except OSError:
+            return None
+
+    def _read(self):
+        buf = b""
+        self.sock.settimeout(None)
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            while b":" in buf:
+                n, _, rest = buf.partition(b":")
+                if not n.isdigit() or len(rest) < int(n) + 1:
+                    break
+                body, buf = rest[:int(n)], rest[int(n) + 1:]
+                msg = json.loads(body)
+                (self.events if msg.get("event") else self.responses).put(msg)
+
+    def cmd(self, command, params=""):
+        self.seq += 1
+        body = json.dumps({"command": command, "params": params, "token": str(self.seq)}).encode()
+        self.sock.sendall(b"%d:%s," % (len(body), body))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            r = self.responses.get(timeout=10)
+            if r.get("token") == str(self.seq):
+                return r
+        raise AssertionError("baresip did not answer %s" % command)
+
+    def wait_event(self, kind, timeout=30):
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            try:
+                ev = self.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            seen.append(ev.get("type"))
+            if ev.get("type") == kind:
+                return ev
+        raise AssertionError("baresip: no %s within %.0f s (saw %s)" % (kind, timeout, seen))
+
+    def close(self):
+        try:
+            self.cmd("quit")
+        except Exception:
+            pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.sock.close()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def sipbox(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sipbox")
+    data, run, logs = str(base / "data"), str(base / "run"), str(base / "log")
+    sip_port = free_port(socket.SOCK_DGRAM)
+    with Store(data) as st:
+        seed_simulation(st, spans=1, seats=0)
+        for sid, user in ((1, "1003"), (2, "1004")):
+            st.put_seat({"id": sid, "name": "SIP %s" % user, "backend": "sip://%s" % user})
+            st.set_seat_password(sid, "pw-%s-secret" % user)
+            st.put_agent({"login": user, "name": "Agent %s" % user, "skills": {"support": 1}})
+        st.set_setting("sip", {"bind": "127.0.0.1", "port": sip_port, "tls_port": None})
+        st.execute("INSERT INTO users(username, pw_hash, role) VALUES(?, ?, 'admin')",
+                   ("admin", hash_password("correct horse battery", iterations=1000)))
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "callbox.daemons.supervisor", "--sim", "--data-dir", data,
+                             "--run-dir", run, "--log-dir", logs, "--web-port", str(free_port()), "--rate", "0"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    info = {"data": data, "run": run, "sip_port": sip_port, "base": str(base)}
+    phone = None
+    try:
+        callctl = BusClient(socket_path(run, "callctl"), connect_timeout=30)
+        wait_until(lambda: callctl.request("acd.agents"), 30, "call control")
+        phone = Baresip(str(base / "phone"), "1003", "pw-1003-secret", sip_port)
+        info["phone"] = phone
+        info["callctl"] = callctl
+        yield info
+    finally:
+        if phone is not None:
+            phone.close()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        for fn in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+            with open(os.path.join(logs, fn), errors="replace") as f:
+                sys.stdout.write("\n----- %s -----\n%s" % (fn, f.read()[-3000:]))
+        if phone is not None:
+            with open(os.path.join(phone.dir, "baresip.log"), errors="replace") as f:
+                sys.stdout.write("\n----- baresip -----\n%s" % f.read()[-4000:])
+
+
+def _agent(callctl, login):
+    return next(a for a in callctl.request("acd.agents") if a["login"] == login)
+
+
+def test_baresip_registers_signs_in_and_takes_a_queue_call_with_audio_both_ways(sipbox):
+    phone, callctl, run = sipbox["phone"], sipbox["callctl"], sipbox["run"]
+    media = BusClient(socket_path(run, "media"), connect_timeout=10)
+    seats = wait_until(lambda: {s["seat"]: s for s in media.request("seat.status") if s["plugged"]}, 30,
+                       "baresip to register")
+    assert list(seats) == [1] and "1003" in seats[1]["backend"]
+    # the unregistered seat's agent signs in first (longest idle: it would be picked first)
+    callctl.request("acd.agent.set_state", {"login": "1004", "state": "login", "seat": 2})
+    callctl.request("acd.agent.set_state", {"login": "1004", "state": "ready"})
+    # (call control learns every seat's state from media when it connects to it)
+    wait_until(lambda: _agent(callctl, "1004")["reachable"] is False, 10, "agent 1004 to be skipped")
+    # the baresip agent signs in with the feature code from the phone
+    phone.cmd("dial", "*111003")
+    phone.wait_event("CALL_ESTABLISHED", timeout=15)
+    phone.wait_event("CALL_CLOSED", timeout=15)              # confirmation tone, then the box hangs up
+    assert wait_until(lambda: _agent(callctl, "1003")["state"] == "ready", 10, "agent 1003 ready")
+
+    farend = BusClient(socket_path(run, "farend"), connect_timeout=10)
+    recorder = BusClient(socket_path(run, "recorder"), connect_timeout=10)
+    callctl.subscribe(["call."])
+    recorder.subscribe(["rec."])
+    wait_until(lambda: all(s["dchan"] == "up" for s in farend.request("farend.status")["spans"]), 30,
+               "the PRI D-channel")
+    farend.request("farend.call", {"dnis": "10086", "ani": "13800138000", "digits": "1"})
+    inc = phone.wait_event("CALL_INCOMING", timeout=40)
+    assert "13800138000" in json.dumps(inc)
+    phone.cmd("accept")
+    phone.wait_event("CALL_ESTABLISHED", timeout=10)
+    _, ans = callctl.wait_event(lambda t, d: t == "call.answered", timeout=10)
+    assert ans["agent"] == "1003" and ans["seat"] == 1
+    time.sleep(2.5)
+    phone.cmd("hangup")                                        # the seat hangs up
+    phone.wait_event("CALL_CLOSED", timeout=10)
+    _, ended = callctl.wait_event(lambda t, d: t == "call.ended" and d["call_id"] == ans["call_id"], timeout=20)
+    assert ended["disposition"] == "answered" and ended["talk_s"] > 2.0
+    _, done = recorder.wait_event(lambda t, d: t == "rec.done" and d["call_id"] == ans["call_id"], timeout=30)
+    with wave.open(os.path.join(sipbox["data"], "recordings", done["path"])) as w:
+        assert w.getnchannels() == 2
+        pcm = array.array("h")
+        pcm.frombytes(w.readframes(w.getnframes()))
+    caller, agent = pcm[0::2], pcm[1::2]
+    mid = len(caller) // 2
+    wc, wa = caller[mid - 800:mid + 800], agent[mid - 800:mid + 800]
+    # the simulated caller speaks 1000 Hz, baresip's sine is 600 Hz: both are in the recording
+    assert power(wc, CALLER_HZ) > 50 * power(wc, PHONE_HZ) and power(wc, CALLER_HZ) > 1e4
+    assert power(wa, PHONE_HZ) > 50 * power(wa, CALLER_HZ) and power(wa, PHONE_HZ) > 1e4
+    # and baresip heard the caller (sndfile's dump of what it decoded)
+    heard = [p for p in glob.glob(os.path.join(phone.dir, "*.wav")) if "dec" in os.path.basename(p)]
+    assert heard, "sndfile wrote no decoded audio (files: %s)" % os.listdir(phone.dir)
+    best = 0.0
+    for path in heard:
+        with wave.open(path) as w:
+            rate, nch = w.getframerate(), w.getnchannels()
+            pcm = array.array("h")
+            pcm.frombytes(w.readframes(w.getnframes()))
+        pcm = pcm[::nch]
+        n = rate // 5
+        if len(pcm) > 4 * n:
+            m = len(pcm) // 2
+            win = pcm[m - n // 2:m + n // 2]
+            if power(win, CALLER_HZ, rate) > 50 * power(win, PHONE_HZ, rate):
+                best = max(best, power(win, CALLER_HZ, rate))
+    assert best > 1e4, "baresip did not hear the caller's 1000 Hz tone"
+    assert _agent(callctl, "1004")["calls"] == 0
+    for c in (media, farend, recorder):
+        c.close()
+
+
+def test_dtmf_from_baresip_reaches_the_ivr(sipbox):
+    phone, callctl = sipbox["phone"], sipbox["callctl"]
+    callctl.subscribe(["call."])
+    phone.cmd("dial", "10086")                                 # an internal call: route * -> the IVR
+    phone.wait_event("CALL_ESTABLISHED", timeout=15)
+    _, new = callctl.wait_event(lambda t, d: t == "call.new" and d.get("dnis") == "10086", timeout=10)
+    time.sleep(1.0)
+    phone.cmd("sndcode", "9")                                  # DEFAULT_FLOW: 9 switches to English
+    _, dig = callctl.wait_event(lambda t, d: t == "call.digit" and d["call_id"] == new["call_id"], timeout=10)
+    assert dig["digit"] == "9"
+    phone.cmd("hangup")
+    _, ended = callctl.wait_event(lambda t, d: t == "call.ended" and d["call_id"] == new["call_id"], timeout=10)
+    assert ended["digits"].startswith("9")
