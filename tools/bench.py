@@ -10,6 +10,8 @@ Each figure is a ratio against a named reference measured in the same run:
   (tools/bench_dsp.py; the peer column is empty without libspandsp-dev).
 * ACD: routing decisions per second of the real Acd with 1000 agents in 100 queues, and the p99
   latency of one ACD call against one 20 ms media tick (the box must never stall on routing).
+* SIP seats (tools/bench_sip.py): the media tick with 40 SIP phones in recorded calls (80 RTP
+  streams, phones in another process) against the same engine with 40 simulated seats.
 * the whole box (tools/loadtest.py, skipped with --no-load): 2 E1 / 40 agents at design load and
   overload and 8 E1 with every call recorded: CPU per daemon and channel, tick overruns, routing
   latency, service level and ASA against Erlang C, CDRs versus calls, recordings versus answers.
@@ -158,6 +160,12 @@ def main():
     print("%-*s  %*s  %-*s  %s" % (w[0], "benchmark", w[1], "time", w[2], "ratio", "notes"))
     for r in rows:
         print("%-*s  %*s  %-*s  %s" % (w[0], r[0], w[1], r[1], w[2], r[2], r[3]))
+    sys.stdout.flush()
+    # IP seats: 40 SIP phones in recorded calls against the simulated-seat peer (tools/bench_sip.py)
+    import bench_sip
+    print("\n== SIP seats, 40 recorded calls, 10 s each run")
+    sys.stdout.flush()
+    print(bench_sip.format_rows(bench_sip.run("sip", 40, 10.0), bench_sip.run("sim", 40, 10.0)))
     sys.stdout.flush()
     if "--no-load" in sys.argv:
         return

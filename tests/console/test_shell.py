@@ -316,3 +316,22 @@ def test_garbage_overlong_lines_and_passwords_are_not_echoed_or_run(shell):
     assert "\a" in text and "command not recognized" in text    # cut at 512 and refused as a command
     shell.feed("显示\r".encode())
     assert "显示: command not recognized" in "".join(shell.out)
+
+
+def test_show_seats_lists_phones_and_the_sip_stack_and_calls_show_internal_ones(shell):
+    login(shell)
+    shell.bus.extra["seat.status"] = [
+        {"seat": 1, "plugged": True, "hook": "off", "backend": "SipSeatPort(url=sip://1003, registered=True)"},
+        {"seat": 2, "plugged": False, "hook": "on", "backend": "SipSeatPort(url=sip://1004, registered=False)"}]
+    shell.bus.extra["seat.sip"] = {"udp": 5060, "tcp": 5060, "tls": None, "realm": "callbox", "blocked": ["10.9.9.9"],
+                                   "counters": {"rx": 12, "tx": 11, "bad": 1, "auth_failures": 5}}
+    shell.bus.extra["call.list"] = [{"call_id": "20261122-0001-seat1", "span": None, "chan": 1, "ani": "1003",
+                                     "state": "ivr", "agent": None, "digits": "9"}]
+    shell.out.clear()
+    shell.line("show seats")
+    text = "".join(shell.out)
+    assert "1     up       off  SipSeatPort(url=sip://1003" in text and "2     DOWN" in text
+    assert "udp/5060 tcp/5060 tls/-" in text and "auth failures 5" in text and "blocked now: 10.9.9.9" in text
+    shell.out.clear()
+    shell.line("show calls")
+    assert "seat1" in "".join(shell.out) and "Traceback" not in "".join(shell.out)

@@ -6,6 +6,7 @@ The phone here is a few lines of test code speaking SIP over a UDP socket; the
 interop test with a real softphone is tests/interop/test_baresip.py.
 """
 import array
+import shutil
 import socket
 import struct
 import time
@@ -570,3 +571,122 @@ def test_rfc4733_event_becomes_in_band_dtmf_our_receiver_hears():
     rx.close()
     s.close()
     peer.close()
+
+
+# -- TCP and TLS ---------------------------------------------------------------------------
+def _stream_phone(sock, stack, ports):
+    """REGISTER over a stream socket; returns a reader of whole messages."""
+    buf = bytearray()
+
+    def recv(timeout=2.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            time.sleep(0.003)
+            for p in ports:
+                p.poll()
+            i = buf.find(b"\r\n\r\n")
+            if i >= 0:
+                head = bytes(buf[:i + 4])
+                n = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0].strip())
+                if len(buf) >= i + 4 + n:
+                    data = bytes(buf[:i + 4 + n])
+                    del buf[:i + 4 + n]
+                    return sipmsg.parse(data, stream=True)
+            try:
+                chunk = sock.recv(65536)
+            except (BlockingIOError, __import__("ssl").SSLWantReadError):
+                continue
+            buf.extend(chunk)
+        return None
+    return recv, buf
+
+
+def _register_stream(sock, recv, kind, local_port):
+    text = reg_text("1003", local_port).replace(b"SIP/2.0/UDP", b"SIP/2.0/" + kind.encode())
+    sock.sendall(text)
+    ch = recv()
+    assert ch is not None and ch.status == 401
+    auth = authorization("REGISTER", "sip:127.0.0.1", "1003", PASSWORD, ch.get("WWW-Authenticate"))
+    sock.sendall(reg_text("1003", local_port, 2, auth=auth).replace(b"SIP/2.0/UDP", b"SIP/2.0/" + kind.encode()))
+    return recv()
+
+
+def test_register_and_ring_over_tcp_on_the_same_connection():
+    stack = SipStack(host="127.0.0.1", port=0, tcp=True).open()
+    port = SipSeatPort("sip://1003", secret=ha1_for("1003", "callbox", PASSWORD), stack=stack).open()
+    sock = socket.create_connection(("127.0.0.1", stack.port))
+    sock.setblocking(False)
+    recv, _ = _stream_phone(sock, stack, [port])
+    ok = _register_stream(sock, recv, "TCP", sock.getsockname()[1])
+    assert ok.status == 200 and port.plugged and port.binding.dest.kind == "tcp"
+    port.send_control({"ring": True, "call_id": 7, "ani": "1"})
+    inv = recv()
+    assert inv.method == "INVITE" and "SIP/2.0/TCP" in inv.get("Via")
+    sock.sendall(b"\r\n\r\n")                                   # RFC 5626 keep-alive ping
+    time.sleep(0.01)
+    port.poll()
+    time.sleep(0.01)
+    assert sock.recv(100) == b"\r\n"                           # pong
+    # a message in two pieces is framed by its Content-Length
+    opts = ("OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKo1\r\n"
+            "From: <sip:1003@b>;tag=1\r\nTo: <sip:box@b>\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\n"
+            "Content-Length: 4\r\n\r\nabcd").encode()
+    sock.sendall(opts[:50])
+    time.sleep(0.01)
+    port.poll()
+    sock.sendall(opts[50:])
+    r = recv()
+    assert r.status == 200 and r.cseq == (1, "OPTIONS")
+    # a stream that cannot be framed is closed and its seat unregistered
+    sock.sendall(b"OPTIONS sip:x SIP/2.0\r\nContent-Length: lots\r\n\r\n")
+    end = time.monotonic() + 2
+    while port.plugged and time.monotonic() < end:
+        time.sleep(0.003)
+        port.poll()
+    assert not port.plugged and stack.counters["bad"] == 1
+    port.close()
+    stack.close()
+    sock.close()
+
+
+def test_register_over_tls_with_the_box_certificate(tmp_path):
+    import ssl
+    import subprocess
+    if shutil.which("openssl") is None:
+        pytest.skip("needs openssl (Debian package openssl) to make a test certificate")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=callbox"], check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    stack = SipStack(host="127.0.0.1", port=0, tcp=False, tls_port=0, tls_context=ctx).open()
+    port = SipSeatPort("sip://1003", secret=ha1_for("1003", "callbox", PASSWORD), stack=stack).open()
+    cctx = ssl.create_default_context(cafile=cert)
+    cctx.check_hostname = False
+    raw = socket.create_connection(("127.0.0.1", stack.tls_port))
+    raw.setblocking(False)
+    sock = cctx.wrap_socket(raw, do_handshake_on_connect=False)
+    end = time.monotonic() + 5
+    while True:
+        port.poll()
+        try:
+            sock.do_handshake()
+            break
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            assert time.monotonic() < end, "TLS handshake did not finish"
+            time.sleep(0.003)
+    recv, _ = _stream_phone(sock, stack, [port])
+    ok = _register_stream(sock, recv, "TLS", sock.getsockname()[1])
+    assert ok.status == 200 and port.plugged and port.binding.dest.kind == "tls"
+    port.send_control({"ring": True, "call_id": 8, "ani": "1"})
+    inv = recv()
+    assert inv.method == "INVITE" and inv.uri.startswith("sip:1003@") and "SIP/2.0/TLS" in inv.get("Via")
+    # closing the connection unregisters the seat (its binding lived on it)
+    sock.close()
+    end = time.monotonic() + 2
+    while port.plugged and time.monotonic() < end:
+        time.sleep(0.003)
+        port.poll()
+    assert not port.plugged
+    port.close()
+    stack.close()

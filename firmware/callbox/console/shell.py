@@ -432,8 +432,8 @@ class Shell:
         self.bus.request("call.hangup", {"call_id": args[0]}, 3.0)
         return "call %s: clearing" % args[0]
 
-    @_usage("show spans|span N|channel span N chan C|calls|agents|queues|recorder|system|log [daemon] [-n N] [-f]",
-            [["spans", "span", "channel", "calls", "agents", "queues", "recorder", "system", "log"]])
+    @_usage("show spans|span N|channel span N chan C|calls|agents|seats|queues|recorder|system|log [daemon] [-n N] "
+            "[-f]", [["spans", "span", "channel", "calls", "agents", "seats", "queues", "recorder", "system", "log"]])
     def cmd_show(self, args):
         if not args:
             raise UsageError()
@@ -444,7 +444,7 @@ class Shell:
             return self._show_channel(*_span_chan(rest))
         if what == "log":
             return self._show_log(rest)
-        if what in ("spans", "calls", "agents", "queues", "system", "recorder") and not rest:
+        if what in ("spans", "calls", "agents", "queues", "system", "recorder", "seats") and not rest:
             return getattr(self, "_show_" + what)()
         raise UsageError()
 
@@ -516,10 +516,29 @@ class Shell:
         calls = self.bus.request("call.list", None, 3.0)
         lines = ["%-28s %-5s %-12s %-9s %-6s %s" % ("CALL", "CHAN", "ANI", "STATE", "AGENT", "DIGITS")]
         for c in calls:
-            lines.append("%-28s %-5s %-12s %-9s %-6s %s" % (c["call_id"][:28], "%d/%d" % (c["span"], c["chan"]),
+            where = "%d/%d" % (c["span"], c["chan"]) if c.get("span") is not None else "seat%d" % c["chan"]
+            lines.append("%-28s %-5s %-12s %-9s %-6s %s" % (c["call_id"][:28], where,
                                                            (c["ani"] or "")[:12], c["state"][:9], c["agent"] or "-",
                                                            c["digits"][:12]))
         return "\n".join(lines) if calls else "no calls in progress"
+
+    def _show_seats(self):
+        lines = ["%-5s %-8s %-4s %s" % ("SEAT", "PHONE", "HOOK", "BACKEND")]
+        for st in self.bus.request("seat.status", None, 3.0):
+            lines.append("%-5d %-8s %-4s %s" % (st["seat"], "up" if st["plugged"] else "DOWN", st["hook"],
+                                               st["backend"]))
+        try:
+            sip = self.bus.request("seat.sip", None, 3.0)
+        except BusError:
+            sip = None
+        if sip:
+            c = sip["counters"]
+            lines.append("SIP: udp/%s tcp/%s tls/%s realm %s; rx %d tx %d, malformed %d" % (
+                sip["udp"], sip["tcp"] or "-", sip["tls"] or "-", sip["realm"], c.get("rx", 0), c.get("tx", 0),
+                c.get("bad", 0)))
+            lines.append("  auth failures %d, blocked now: %s" % (c.get("auth_failures", 0),
+                                                                  ", ".join(sip["blocked"]) or "none"))
+        return "\n".join(lines) if len(lines) > 1 else "no seats configured"
 
     def _show_agents(self):
         lines = ["%-8s %-16s %-5s %-10s %-14s %s" % ("LOGIN", "NAME", "SEAT", "STATE", "REASON", "CALLS")]

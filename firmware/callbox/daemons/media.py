@@ -47,7 +47,8 @@ def build_engine(store, data_dir, sim_dir, emit, name="media"):
 
 
 SIP_DEFAULTS = {"bind": "0.0.0.0", "port": 5060, "tcp": True, "tls_port": 5061, "realm": "callbox",
-                "advertise": None, "rate": 20.0, "burst": 40.0, "options_every_s": 30.0}
+                "advertise": None, "rate": 20.0, "burst": 40.0, "options_every_s": 30.0,
+                "rtp_base": 20000}
 
 
 def configure_sip(store, data_dir):
@@ -79,7 +80,7 @@ def configure_sip(store, data_dir):
     try:
         sipstack.configure(host=str(cfg["bind"]), port=int(cfg["port"]), tcp=bool(cfg["tcp"]),
                            tls_port=int(cfg["tls_port"]) if ctx is not None else None, tls_context=ctx,
-                           realm=str(cfg["realm"]), advertise=cfg["advertise"],
+                           realm=str(cfg["realm"]), advertise=cfg["advertise"], rtp_base=int(cfg["rtp_base"]),
                            rate=(float(cfg["rate"]), float(cfg["burst"])),
                            options_every_s=float(cfg["options_every_s"]))
     except (TypeError, ValueError) as e:
@@ -236,6 +237,12 @@ def register_ops(server, eng, data_dir=None):
     server.handle("span.dchan.tx", dchan_tx, "Send an HDLC frame on a span's D-channel: {span, frame}")
     server.handle("span.impair", impair, "Inject faults on a simulated span: {span, los, ais, ber, slip, side: tx (default) | rx}")
     server.handle("seat.status", lambda a: eng.seat_status(), "Seats: plugged, hook state")
+
+    def sip_status(args):
+        from callbox.sip import stack as sipstack
+        st = sipstack._shared["stack"]
+        return st.status() if st is not None else None
+    server.handle("seat.sip", sip_status, "The SIP stack of IP seats: ports, counters, blocked addresses")
     server.handle("seat.control", seat_ctl, "Send a control message to a seat's phone: {seat, msg}")
 
 

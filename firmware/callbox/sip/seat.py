@@ -129,7 +129,12 @@ class SipSeatPort:
             log.warning("seat %s has no SIP password: it cannot register until one is set", self.url)
         self.stack = self._stack or sipstack.shared()
         self.stack.attach(self)
-        self.rtp = RtpStream(self.stack.rtp_host, 0, clock=self.stack.clock)
+        want = self.stack.rtp_port()
+        try:
+            self.rtp = RtpStream(self.stack.rtp_host, want, clock=self.stack.clock)
+        except OSError as e:
+            log.warning("seat %s: RTP port %d not free (%s); using any port", self.user, want, e.strerror)
+            self.rtp = RtpStream(self.stack.rtp_host, 0, clock=self.stack.clock)
         return self
 
     def close(self):

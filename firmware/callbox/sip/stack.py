@@ -16,8 +16,8 @@ to. The media engine calls it once per 20 ms tick (through the seat ports' ``pol
   with expiry (60..3600 s), OPTIONS keep-alives every 30 s; a seat that misses two is
   unreachable (its port reports ``{"plug": False}`` and the ACD skips its agent) until
   it answers or registers again.
-- Protection: a token bucket per source address (default 20 requests/s, burst 40) and
-  five failed authentications in a minute block the address for a minute (requests
+- Protection: a token bucket per source address and port (default 20 requests/s, burst
+  40) and five failed authentications in a minute block the address for a minute (requests
   dropped, logged once). Malformed messages get 400 (or are dropped if no response
   can be built), unknown methods 405, and none of it disturbs calls in progress.
 """
@@ -37,6 +37,7 @@ T1, T2, TXN_TIMEOUT = 0.5, 4.0, 32.0
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO"
 USER_AGENT = "CallBox"
 MAX_CONNS = 256
+AUTH_FAILURES_BLOCK = 5     # failed authentications from one address in a minute that block it
 MAX_STREAM_BUFFER = 2 * sipmsg.MAX_MESSAGE
 
 
@@ -107,11 +108,12 @@ class SipStack:
         advertise (str or None): address to put in Via/Contact/SDP (a NATed box's public
             address); default: the local address facing the phone.
         rtp_host (str or None): address to bind RTP sockets (default ``host``).
+        rtp_base (int): first RTP port; seat k gets rtp_base + 2k (RTCP +1). 0: any free port.
         rate (tuple): (requests per second, burst) per source address.
     """
 
     def __init__(self, host="0.0.0.0", port=5060, tcp=True, tls_port=None, tls_context=None, realm="callbox",
-                 advertise=None, rtp_host=None, rate=(20.0, 40.0), block_s=60.0, min_expires=60,
+                 advertise=None, rtp_host=None, rtp_base=0, rate=(20.0, 40.0), block_s=60.0, min_expires=60,
                  max_expires=3600, options_every_s=30.0, clock=time.monotonic):
         self.host, self.port, self.want_tcp = host, port, tcp
         self.tls_port, self.tls_context = tls_port, tls_context
@@ -119,6 +121,8 @@ class SipStack:
         self.realm = realm
         self.advertise = advertise
         self.rtp_host = rtp_host or host
+        self.rtp_base = rtp_base
+        self._rtp_next = rtp_base
         self.rate, self.block_s = rate, block_s
         self.min_expires, self.max_expires = min_expires, max_expires
         self.options_every_s = options_every_s
@@ -180,6 +184,14 @@ class SipStack:
         if seat.user in self.seats:
             raise ValueError("SIP user %r is used by two seats" % seat.user)
         self.seats[seat.user] = seat
+
+    def rtp_port(self):
+        """The next RTP port to use for a seat (0: let the system pick)."""
+        if not self.rtp_base:
+            return 0
+        p = self._rtp_next
+        self._rtp_next += 2
+        return p
 
     def detach(self, seat):
         self.seats.pop(seat.user, None)
@@ -423,15 +435,17 @@ class SipStack:
         self.counters["blocks"] += 1
         log.warning("sip: %s blocked for %.0f s: %s", ip, self.block_s, why)
 
-    def _rate_ok(self, ip, now):
+    def _rate_ok(self, addr, now):
+        """Token bucket per source address and port (each phone behind one NAT has its own
+        port); a source over its budget gets its whole IP address blocked."""
         rate, burst = self.rate
-        tokens, last = self.buckets.get(ip, (burst, now))
+        tokens, last = self.buckets.get(addr, (burst, now))
         tokens = min(burst, tokens + (now - last) * rate)
         if tokens < 1:
-            self.buckets[ip] = (tokens, now)
-            self._block(ip, now, "more than %.0f requests/s (burst %.0f)" % (rate, burst))
+            self.buckets[addr] = (tokens, now)
+            self._block(addr[0], now, "more than %.0f requests/s (burst %.0f) from port %d" % (rate, burst, addr[1]))
             return False
-        self.buckets[ip] = (tokens - 1, now)
+        self.buckets[addr] = (tokens - 1, now)
         return True
 
     def auth_failed(self, ip, user, why):
@@ -440,7 +454,7 @@ class SipStack:
         self.failures[ip] = lst
         self.counters["auth_failures"] += 1
         log.warning("sip: authentication of %r from %s failed (%s)", user, ip, why)
-        if len(lst) >= 5:
+        if len(lst) >= AUTH_FAILURES_BLOCK:
             self._block(ip, now, "%d failed authentications in a minute" % len(lst))
 
     def authenticate(self, req, dest):
@@ -473,7 +487,7 @@ class SipStack:
                         "answered %d" % e.code if self._reply_bad(data, dest, e) else "dropped")
             return
         if msg.is_request:
-            if not self._rate_ok(dest.addr[0], now):
+            if not self._rate_ok(dest.addr, now):
                 return
             self._request(msg, dest, now)
         else:
@@ -647,8 +661,8 @@ class SipStack:
         self._next_housekeeping = now + 0.5
         for k in [k for k, v in self.st.items() if v["until"] < now]:
             del self.st[k]
-        for ip in [ip for ip, (t, last) in self.buckets.items() if now - last > 60]:
-            del self.buckets[ip]
+        for addr in [a for a, (t, last) in self.buckets.items() if now - last > 60]:
+            del self.buckets[addr]
         for ip in [ip for ip, lst in self.failures.items() if not lst or now - lst[-1] > 60]:
             del self.failures[ip]
         for seat in list(self.seats.values()):

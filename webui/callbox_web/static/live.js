@@ -41,7 +41,7 @@
     },
     calls: function (c, now) {
       return [
-        [text(c.span) + "/" + text(c.chan), ""],
+        [c.span === null || c.span === undefined ? "seat" + text(c.chan) : text(c.span) + "/" + text(c.chan), ""],
         [text(c.ani), ""],
         [text(c.dnis), ""],
         [text(c.state), ""],

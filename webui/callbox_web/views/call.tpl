@@ -5,7 +5,7 @@
   <dt>Start</dt><dd>{{fmt_time(cdr["start"])}}</dd>
   <dt>Answered</dt><dd>{{fmt_time(cdr["answer"])}}</dd>
   <dt>End</dt><dd>{{fmt_time(cdr["end"])}}</dd>
-  <dt>Span/chan</dt><dd>{{cdr["span"]}}/{{cdr["chan"]}}</dd>
+  <dt>Span/chan</dt><dd>{{"%s/%s" % (cdr["span"], cdr["chan"]) if cdr["span"] is not None else "seat %s (internal call)" % cdr["chan"]}}</dd>
   <dt>ANI</dt><dd>{{cdr["ani"] or ""}}</dd>
   <dt>DNIS</dt><dd>{{cdr["dnis"] or ""}}</dd>
   <dt>Digits</dt><dd>{{cdr["digits"] or ""}}</dd>
