@@ -33,7 +33,8 @@ from callbox.config.defaults import seed_simulation
 from callbox.config.store import Store
 
 pytestmark = [pytest.mark.sim, pytest.mark.skipif(shutil.which("baresip") is None,
-                                                  reason="needs baresip (Debian package baresip-core)")]
+                                                  reason="needs baresip (Debian package baresip-core)"),
+              pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl (Debian package openssl)")]
 PHONE_HZ = 600
 CALLER_HZ = 1000
 
@@ -41,7 +42,7 @@ CALLER_HZ = 1000
 class Baresip:
     """A baresip process with its ctrl_tcp control channel (netstring-framed JSON)."""
 
-    def __init__(self, workdir, user, password, box_port):
+    def __init__(self, workdir, user, password, box_port, transport="udp", account_params="", cafile=None):
         self.dir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.ctrl_port = free_port()
@@ -53,10 +54,10 @@ class Baresip:
                 "module_path /usr/lib/baresip/modules", "module g711.so", "module ausine.so",
                 "module aubridge.so", "module sndfile.so", "module_app account.so", "module_app menu.so",
                 "module_app ctrl_tcp.so", "ctrl_tcp_listen 127.0.0.1:%d" % self.ctrl_port,
-                "snd_path %s" % workdir, ""]))
+                "snd_path %s" % workdir] + (["module srtp.so", "sip_cafile %s" % cafile] if cafile else []) + [""]))
         with open(os.path.join(workdir, "accounts"), "w") as f:
-            f.write("<sip:%s@127.0.0.1:%d;transport=udp>;auth_pass=%s;regint=600;audio_codecs=PCMA\n"
-                    % (user, box_port, password))
+            f.write("<sip:%s@127.0.0.1:%d;transport=%s>;auth_pass=%s;regint=600;audio_codecs=PCMA%s\n"
+                    % (user, box_port, transport, password, account_params))
         self.log = open(os.path.join(workdir, "baresip.log"), "w")
         self.proc = subprocess.Popen(["baresip", "-f", workdir, "-v", "-s", "-n", "127.0.0.1"], stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=workdir)
@@ -136,18 +137,25 @@ def sipbox(tmp_path_factory):
     sip_port = free_port(socket.SOCK_DGRAM)
     with Store(data) as st:
         seed_simulation(st, spans=1, seats=0)
-        for sid, user in ((1, "1003"), (2, "1004")):
+        for sid, user in ((1, "1003"), (2, "1004"), (3, "1005")):
             st.put_seat({"id": sid, "name": "SIP %s" % user, "backend": "sip://%s" % user})
             st.set_seat_password(sid, "pw-%s-secret" % user)
             st.put_agent({"login": user, "name": "Agent %s" % user, "skills": {"support": 1}})
-        st.set_setting("sip", {"bind": "127.0.0.1", "port": sip_port, "tls_port": None})
+        tls_port = free_port()
+        st.set_setting("sip", {"bind": "127.0.0.1", "port": sip_port, "tls_port": tls_port, "rtp_base": 0})
         st.execute("INSERT INTO users(username, pw_hash, role) VALUES(?, ?, 'admin')",
                    ("admin", hash_password("correct horse battery", iterations=1000)))
+    # the box's certificate (what the web UI makes on first HTTPS start), for SIP over TLS
+    tls_dir = os.path.join(data, "tls")
+    os.makedirs(tls_dir)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    os.path.join(tls_dir, "key.pem"), "-out", os.path.join(tls_dir, "cert.pem"), "-days", "2",
+                    "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "callbox.daemons.supervisor", "--sim", "--data-dir", data,
                              "--run-dir", run, "--log-dir", logs, "--web-port", str(free_port()), "--rate", "0"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    info = {"data": data, "run": run, "sip_port": sip_port, "base": str(base)}
+    info = {"data": data, "run": run, "sip_port": sip_port, "tls_port": tls_port, "base": str(base)}
     phone = None
     try:
         callctl = BusClient(socket_path(run, "callctl"), connect_timeout=30)
@@ -257,3 +265,43 @@ def test_dtmf_from_baresip_reaches_the_ivr(sipbox):
     phone.cmd("hangup")
     _, ended = callctl.wait_event(lambda t, d: t == "call.ended" and d["call_id"] == new["call_id"], timeout=10)
     assert ended["digits"].startswith("9")
+
+
+def test_baresip_over_tls_with_srtp_reaches_the_ivr_with_encrypted_media(sipbox):
+    """A home agent's softphone: SIP over TLS with the box's certificate, SRTP required
+    (SDES keys). Its RFC 4733 digit, inside SRTP, must reach the IVR; the box's audio must
+    decrypt at the phone."""
+    callctl, run = sipbox["callctl"], sipbox["run"]
+    media = BusClient(socket_path(run, "media"), connect_timeout=10)
+    phone = Baresip(os.path.join(sipbox["base"], "tlsphone"), "1005", "pw-1005-secret", sipbox["tls_port"],
+                    transport="tls", account_params=";mediaenc=srtp-mand",
+                    cafile=os.path.join(sipbox["data"], "tls", "cert.pem"))
+    try:
+        wait_until(lambda: any(s["seat"] == 3 and s["plugged"] for s in media.request("seat.status")), 30,
+                   "the TLS phone to register")
+        callctl.subscribe(["call."])
+        phone.cmd("dial", "10086")
+        phone.wait_event("CALL_ESTABLISHED", timeout=15)
+        _, new = callctl.wait_event(lambda t, d: t == "call.new" and d.get("chan") == 3, timeout=10)
+        time.sleep(1.0)
+        phone.cmd("sndcode", "9")
+        _, dig = callctl.wait_event(lambda t, d: t == "call.digit" and d["call_id"] == new["call_id"], timeout=10)
+        assert dig["digit"] == "9"
+        time.sleep(1.0)
+        phone.cmd("hangup")
+        callctl.wait_event(lambda t, d: t == "call.ended" and d["call_id"] == new["call_id"], timeout=10)
+    finally:
+        phone.close()
+    with open(os.path.join(phone.dir, "baresip.log"), errors="replace") as f:
+        log = f.read()
+    assert "SRTP is Enabled" in log and "RTP/SAVP" in log
+    assert "srtp: unprotect" not in log.lower() and "authentication failed" not in log.lower()
+    heard = [p for p in glob.glob(os.path.join(phone.dir, "*dec.wav"))]
+    loud = 0
+    for path in heard:
+        with wave.open(path) as w:
+            pcm = array.array("h")
+            pcm.frombytes(w.readframes(w.getnframes()))
+        loud = max(loud, max((abs(x) for x in pcm), default=0))
+    assert loud > 1000, "the phone decoded no audio from the box (IVR prompts) over SRTP"
+    media.close()

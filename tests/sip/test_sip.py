@@ -325,9 +325,11 @@ def test_phone_answering_with_an_unsupported_codec_is_hung_up(box):
     assert not any(e.get("hook") == "off" for e in phone.events) and port.call is None
 
 
-def _invite_from_phone(phone, target, auth=None, pts="8"):
+def _invite_from_phone(phone, target, auth=None, pts="8", crypto=None):
     sdp = ("v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-           "m=audio %d RTP/AVP %s\r\n" % (phone.rtp_port, pts)).encode()
+           "m=audio %d RTP/%s %s\r\n" % (phone.rtp_port, "SAVP" if crypto else "AVP", pts)).encode()
+    if crypto:
+        sdp += ("a=crypto:%s\r\n" % crypto).encode()
     inv = Message(method="INVITE", uri="sip:%s@127.0.0.1" % target)
     for h, v in (("Via", "SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport" % (phone.port, new_branch())),
                  ("Max-Forwards", "70"), ("From", "<sip:%s@127.0.0.1>;tag=%s" % (phone.user, new_token(3))),
@@ -690,3 +692,17 @@ def test_register_over_tls_with_the_box_certificate(tmp_path):
     assert not port.plugged
     port.close()
     stack.close()
+
+
+def test_srtp_offer_over_plain_udp_is_refused_because_keys_would_travel_in_clear(box):
+    from callbox.sip.srtp import new_crypto
+    stack, port, phone, clock = box
+    assert phone.register().status == 200
+    crypto = new_crypto(1)[0]
+    _invite_from_phone(phone, "10086", crypto=crypto)
+    ch = phone.recv(what=lambda m: not m.is_request and m.status == 401)
+    auth = authorization("INVITE", "sip:10086@127.0.0.1", phone.user, phone.password, ch.get("WWW-Authenticate"))
+    inv = _invite_from_phone(phone, "10086", auth=auth, crypto=crypto)
+    r = phone.recv(what=lambda m: not m.is_request and m.status >= 200 and m.call_id == inv.call_id)
+    assert r.status == 488 and "only over SIP over TLS" in r.get("Warning")
+    assert not any("dial" in e for e in phone.events)

@@ -379,11 +379,15 @@ def parse_sdp(body):
             "crypto": crypto}
 
 
-def build_sdp(ip, port, session_id, version, pts, events_pt=101, direction="sendrecv"):
-    """An SDP offer/answer for one G.711 audio stream at 20 ms packets."""
+def build_sdp(ip, port, session_id, version, pts, events_pt=101, direction="sendrecv", crypto=None):
+    """An SDP offer/answer for one G.711 audio stream at 20 ms packets; with ``crypto`` (an
+    a=crypto value) the stream is RTP/SAVP (SRTP, SDES keys)."""
     fmts = list(pts) + ([events_pt] if events_pt is not None else [])
     lines = ["v=0", "o=callbox %d %d IN IP4 %s" % (session_id, version, ip), "s=CallBox",
-             "c=IN IP4 %s" % ip, "t=0 0", "m=audio %d RTP/AVP %s" % (port, " ".join(map(str, fmts)))]
+             "c=IN IP4 %s" % ip, "t=0 0", "m=audio %d RTP/%s %s" % (port, "SAVP" if crypto else "AVP",
+                                                                     " ".join(map(str, fmts)))]
+    if crypto:
+        lines.append("a=crypto:" + crypto)
     for pt in pts:
         lines.append("a=rtpmap:%d %s/8000" % (pt, STATIC_PT[pt]))
     if events_pt is not None:

@@ -12,6 +12,8 @@ codec, applied in C): never a Python loop over samples. The engine side is alway
   are buffered, a missing packet is played as silence (``lost``), a packet older than
   the playout point is dropped (``late``) and more than 200 ms buffered is trimmed
   back to 40 ms (``trimmed``).
+- SRTP (callbox.sip.srtp) when the call negotiated it: packets that fail authentication
+  are dropped and counted (``srtp_rejected``).
 - RFC 4733: a telephone event is turned into in-band DTMF (Q.23 frequencies, -7 dBm0
   per tone) in the stream the engine reads, for as long as the event lasts (at least
   60 ms), so the IVR, the trunk and the recording hear the digit like any other.
@@ -23,6 +25,7 @@ import struct
 import time
 
 from callbox import dsp
+from callbox.sip.srtp import SrtpError
 
 IDLE_ALAW = b"\xd5" * 160
 DTMF_EVENTS = "0123456789*#ABCD"
@@ -71,7 +74,8 @@ class RtpStream:
         self.rtcp.setblocking(False)
         self.active = False
         self.counters = {k: 0 for k in ("rx", "tx", "lost", "late", "trimmed", "foreign", "bad", "dtmf",
-                                        "other_pt", "rtcp_rx", "rtcp_tx")}
+                                        "other_pt", "rtcp_rx", "rtcp_tx", "srtp_rejected")}
+        self.srtp = None
         self.ssrc = struct.unpack("!I", os.urandom(4))[0]
         self.seq = struct.unpack("!H", os.urandom(2))[0]
         self.ts = struct.unpack("!I", os.urandom(4))[0]
@@ -97,8 +101,10 @@ class RtpStream:
         self.event_until = 0.0
         self.done_event_ts = None
 
-    def start(self, remote_ip, remote_port, pt, events_pt=None, allowed_ips=()):
-        """Send to and accept from the phone; ``pt`` 8 (A-law) or 0 (mu-law)."""
+    def start(self, remote_ip, remote_port, pt, events_pt=None, allowed_ips=(), srtp=None):
+        """Send to and accept from the phone; ``pt`` 8 (A-law) or 0 (mu-law); ``srtp`` a
+        (send context, receive context) pair of callbox.sip.srtp.SrtpContext, or None."""
+        self.srtp = srtp
         self.remote = (remote_ip, remote_port)
         self.pt, self.events_pt = pt, events_pt
         self.allowed = {remote_ip, *allowed_ips}
@@ -109,7 +115,7 @@ class RtpStream:
         self._drain()
 
     def stop(self):
-        if self.active:
+        if self.active and not self.srtp:
             self._send_rtcp(bye=True)
         self.active = False
         self._reset_rx()
@@ -147,7 +153,7 @@ class RtpStream:
                 break
             if src[0] in self.allowed and len(pkt) >= 8 and pkt[0] >> 6 == 2:
                 self.counters["rtcp_rx"] += 1
-        if self.clock() >= self.next_rtcp:
+        if self.clock() >= self.next_rtcp and not self.srtp:
             self._send_rtcp()
         return digits
 
@@ -158,6 +164,12 @@ class RtpStream:
         if len(pkt) < 12 or pkt[0] >> 6 != 2:
             self.counters["bad"] += 1
             return None
+        if self.srtp:
+            try:
+                pkt = self.srtp[1].unprotect(pkt)
+            except SrtpError:
+                self.counters["srtp_rejected"] += 1
+                return None
         b0, b1, seq, ts, ssrc = struct.unpack_from("!BBHII", pkt)
         off = 12 + 4 * (b0 & 0x0F)
         if b0 & 0x10:
@@ -288,8 +300,11 @@ class RtpStream:
         self.marker = False
         self.seq = (self.seq + 1) & 0xFFFF
         self.ts = (self.ts + len(payload)) & 0xFFFFFFFF
+        pkt = hdr + payload
+        if self.srtp:
+            pkt = self.srtp[0].protect(pkt)
         try:
-            self.sock.sendto(hdr + payload, self.remote)
+            self.sock.sendto(pkt, self.remote)
             self.counters["tx"] += 1
         except OSError:
             self.counters["bad"] += 1

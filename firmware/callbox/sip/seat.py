@@ -37,6 +37,7 @@ from callbox.sip import message as sipmsg
 from callbox.sip import stack as sipstack
 from callbox.sip.message import Message, SipParseError
 from callbox.sip.rtp import RtpStream
+from callbox.sip.srtp import SrtpContext, new_crypto, parse_crypto
 from callbox.sip.stack import ALLOW, T1, T2, TXN_TIMEOUT, USER_AGENT, new_branch, new_token
 
 log = logging.getLogger("callbox.sip")
@@ -85,6 +86,9 @@ class Call:
         self.ok_interval = T1
         self.ok_until = 0.0
         self.sdp_version = 0
+        self.local_crypto = None     # (a=crypto value, key, salt, suite) when the call is SRTP
+        self.remote_crypto = None
+        self.ring_info = {}
 
 
 class SipSeatPort:
@@ -97,9 +101,12 @@ class SipSeatPort:
 
     def __init__(self, url, sim_dir=None, secret="", stack=None):
         scheme, host, path, opts = parse_url(url)
-        if scheme != "sip" or not USER_RE.match(host or "") or path not in ("", "/") or opts:
-            raise LineInitError("Opening seat %s: expected sip://<user> (1-32 of A-Z a-z 0-9 _ . -), no options"
-                                % url)
+        if scheme != "sip" or not USER_RE.match(host or "") or path not in ("", "/") or \
+                set(opts) - {"srtp"} or opts.get("srtp", "auto") not in ("auto", "off"):
+            raise LineInitError("Opening seat %s: expected sip://<user> (1-32 of A-Z a-z 0-9 _ . -), option "
+                                "srtp=auto|off" % url)
+        self.srtp_mode = opts.get("srtp", "auto")
+        self.srtp_refused = False
         self.url, self.user = url, host
         self.secret = secret or ""
         self._stack = stack
@@ -299,7 +306,13 @@ class SipSeatPort:
         c.sdp_version += 1
         ip = self.stack.local_ip(c.dest)
         return sipmsg.build_sdp(ip, self.rtp.port, abs(hash(c.call_id)) % 10 ** 9, c.sdp_version, pts,
-                                101, direction)
+                                101, direction, crypto=c.local_crypto[0] if c.local_crypto else None)
+
+    def _srtp_pair(self, remote_attr):
+        """SRTP contexts (send, receive) from our key and the phone's a=crypto; ValueError."""
+        tag, suite, key, salt = parse_crypto(remote_attr)
+        mine = self.call.local_crypto
+        return SrtpContext(mine[1], mine[2], mine[3]), SrtpContext(key, salt, suite)
 
     # -- queue calls (the box calls the phone) ---------------------------------------------
     def _ring(self, info):
@@ -325,8 +338,12 @@ class SipSeatPort:
         if queue:
             req.add("X-CallBox-Queue", queue)
         req.add("Content-Type", "application/sdp")
+        if b.dest.kind == "tls" and self.srtp_mode == "auto" and not self.srtp_refused:
+            attr, key, salt = new_crypto(1)
+            c.local_crypto = (attr, key, salt, "AES_CM_128_HMAC_SHA1_80")
         req.body = self._sdp([8, 0])
         c.invite = req
+        c.ring_info = dict(info)
         c.local_uri, c.remote_uri = req.get("From"), req.get("To")
         self.stack.dialogs[c.call_id] = self
         c.invite_txn = self.stack.request(req, b.dest, self._invite_answer)
@@ -348,7 +365,12 @@ class SipSeatPort:
             return
         if resp.status >= 300:
             log.info("seat %s: the phone answered %d %s", self.user, resp.status, resp.reason)
+            retry = resp.status == 488 and c.local_crypto is not None
             self._end_call(hook=False)
+            if retry:
+                log.info("seat %s: the phone refused SRTP; ringing again with plain RTP", self.user)
+                self.srtp_refused = True
+                self._ring(c.ring_info)
             return
         # 2xx (the first or a retransmission)
         c.remote_tag = sipmsg.tag_of(resp.get("To"))
@@ -376,7 +398,18 @@ class SipSeatPort:
             log.warning("seat %s answered with no G.711 codec (%s); hanging up", self.user, sdp["codecs"])
             self._hang_up("no common codec")
             return
-        self.rtp.start(sdp["ip"], sdp["port"], pt, sdp["events_pt"], allowed_ips=(c.dest.addr[0],))
+        srtp = None
+        if c.local_crypto is not None:
+            mine = [a for a in sdp["crypto"] if a.split()[0] == "1"]
+            try:
+                if not mine:
+                    raise ValueError("no a=crypto answering ours")
+                srtp = self._srtp_pair(mine[0])
+            except ValueError as e:
+                log.warning("seat %s answered our SRTP offer without usable keys (%s); hanging up", self.user, e)
+                self._hang_up("no SRTP keys")
+                return
+        self.rtp.start(sdp["ip"], sdp["port"], pt, sdp["events_pt"], allowed_ips=(c.dest.addr[0],), srtp=srtp)
         c.state = "connected"
         log.info("seat %s answered (%s, RTP to %s:%d)", self.user, "PCMA" if pt == 8 else "PCMU", sdp["ip"],
                  sdp["port"])
@@ -476,7 +509,32 @@ class SipSeatPort:
             self.stack.respond(req, dest, 488, "Only G.711 (PCMA, PCMU) is supported", to_tag=new_token(4),
                                extra=[("Warning", '305 callbox "offer PCMA or PCMU"')])
             return
+        remote_crypto = None
+        if offer is not None and (offer["crypto"] or offer["proto"].endswith("SAVP")):
+            why = None
+            if dest.kind != "tls":
+                why = "SRTP keys (SDES) only over SIP over TLS"
+            elif self.srtp_mode == "off":
+                why = "SRTP is off for this seat"
+            else:
+                for attr in offer["crypto"]:
+                    try:
+                        parse_crypto(attr)
+                        remote_crypto = attr
+                        break
+                    except ValueError as e:
+                        why = str(e)
+                why = None if remote_crypto else (why or "no a=crypto in an RTP/SAVP offer")
+            if why and offer["proto"].endswith("SAVP"):
+                self.stack.respond(req, dest, 488, "SRTP not acceptable", to_tag=new_token(4),
+                                   extra=[("Warning", '305 callbox "%s"' % why)])
+                return
         c = self.call = Call(req.call_id, new_token(4), "uas")
+        if remote_crypto is not None:
+            tag, suite, _, _ = parse_crypto(remote_crypto)
+            attr, key, salt = new_crypto(tag, suite)
+            c.local_crypto = (attr, key, salt, suite)
+            c.remote_crypto = remote_crypto
         c.dest, c.invite, c.state = dest, req, "feature"
         self.stack.dialogs[c.call_id] = self
         if "dial" in ev:
@@ -518,7 +576,9 @@ class SipSeatPort:
         c.ok_next, c.ok_interval, c.ok_until = now + T1, T1, now + TXN_TIMEOUT
         c.state = "connected"
         if offer is not None:
-            self.rtp.start(offer["ip"], offer["port"], pt, offer["events_pt"], allowed_ips=(dest.addr[0],))
+            srtp = self._srtp_pair(c.remote_crypto) if c.local_crypto else None
+            self.rtp.start(offer["ip"], offer["port"], pt, offer["events_pt"], allowed_ips=(dest.addr[0],),
+                           srtp=srtp)
         if f["key"] != "dial":
             self.confirm = 0
 
@@ -576,7 +636,8 @@ class SipSeatPort:
         now = self.stack.clock()
         c.ok_next, c.ok_interval, c.ok_until = now + T1, T1, now + TXN_TIMEOUT
         if sdp is not None and (sdp["ip"], sdp["port"]) != self.rtp.remote and sdp["ip"] != "0.0.0.0":
-            self.rtp.start(sdp["ip"], sdp["port"], pt, sdp["events_pt"], allowed_ips=(dest.addr[0],))
+            self.rtp.start(sdp["ip"], sdp["port"], pt, sdp["events_pt"], allowed_ips=(dest.addr[0],),
+                           srtp=self.rtp.srtp)
         hold = direction in ("sendonly", "inactive")
         if hold != c.held and c.role == "uac":
             c.held = hold

@@ -230,9 +230,9 @@ class SipStack:
                                                      branch)
 
     def contact(self, dest, user="callbox"):
+        # sip: with transport=tls rather than sips: (what phones support widely, RFC 5630 aside)
         t = "" if dest.kind == "udp" else ";transport=%s" % dest.kind
-        scheme = "sips" if dest.kind == "tls" else "sip"
-        return "<%s:%s@%s:%d%s>" % (scheme, user, self.local_ip(dest), self.local_port(dest), t)
+        return "<sip:%s@%s:%d%s>" % (user, self.local_ip(dest), self.local_port(dest), t)
 
     # -- sending ---------------------------------------------------------------------------
     def send(self, msg, dest):
