@@ -378,3 +378,46 @@ def test_every_strategy_serves_every_call_under_load(clock):
         clock.advance(1000)
         assert sorted(answered) == sorted("c%d" % i for i in range(200)), strategy
         assert acd.queues_snapshot()[0]["waiting"] == 0
+
+
+def test_a_call_transferred_to_an_agent_rings_that_agent_first_then_falls_back_to_the_queue(clock):
+    acd = make(clock, {"a1": {"s": 1}, "a2": {"s": 1}, "x": {"other": 1}}, {"s": {"ring_s": 10}, "other": {}})
+    for login in ("a1", "a2", "x"):
+        acd.ready(login)
+    acd.not_ready("a1")
+    clock.advance(5)
+    acd.ready("a1")                         # a2 is now the longest idle: it would be picked normally
+    c = Call("t1")
+    assert acd.enqueue(c, "s", agent="x") is None
+    assert acd.actions.offers() == [("t1", "x")], "the transfer's agent (even from another queue) rings"
+    # x misses it: the call goes to the queue, and x is paused
+    clock.advance(10)
+    assert acd.actions.offers()[-1] == ("t1", "a2") and acd.agents["x"].state == "not-ready"
+    assert ("t1", "target_released", {"agent": "x"}) in acd.actions.events
+    # a busy target: the call waits for that agent, ahead of the queue's own calls
+    assert acd.answered(acd.agents["a2"])
+    acd.not_ready("a1")
+    c2, c3 = Call("t2"), Call("t3")
+    acd.enqueue(c2, "s", agent="a2")
+    acd.enqueue(c3, "s")
+    acd.ready("a1")
+    assert acd.actions.offers()[-1] == ("t3", "a1"), "a targeted call is never offered to another agent"
+    acd.call_ended(acd.agents["a2"])
+    clock.advance(60)                         # a2's after-call work ends: the transferred call is its next
+    assert ("t2", "a2") in acd.actions.offers()
+
+
+def test_a_transfer_to_a_busy_agent_goes_to_the_queue_after_the_target_wait(clock):
+    from callbox.acd.acd import TARGET_WAIT_S
+    acd = make(clock, {"a1": {"s": 1}, "a2": {"s": 1}}, {"s": {}})
+    acd.ready("a1")
+    c = Call("w1")
+    acd.enqueue(c, "s", agent="a2")           # a2 is signed in but not ready
+    assert acd.actions.offers() == []
+    clock.advance(TARGET_WAIT_S + 0.1)
+    assert acd.actions.offers() == [("w1", "a1")]
+    with pytest.raises(ValueError, match="not signed in"):
+        acd.logout("a2")
+        acd.enqueue(Call("w2"), "s", agent="a2")
+    with pytest.raises(ValueError, match="no such agent|unknown"):
+        acd.enqueue(Call("w3"), "s", agent="nobody")

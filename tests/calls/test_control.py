@@ -422,3 +422,70 @@ def test_hold_and_blind_transfer_to_another_queue(tmp_path, clock):
     w.cc.on_media_event("seat.hook", {"seat": 2, "hook": "off"})
     assert call.agent_login == "1002" and call.state == "connected"
     w.st.close()
+
+
+def test_blind_transfer_to_an_agent_then_to_an_external_number(tmp_path, clock):
+    w = _queue_world(tmp_path, clock)
+    w.cc.acd.ready("1001")
+    w.net.q931.setup("10086", "13800000001")
+    w.clock.advance(0.1)
+    call = list(w.cc.calls.values())[-1]
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
+    assert call.agent_login == "1001"
+    # to agent 1002, who is on a break: the call waits for 1002, not for the queue's next agent
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "transfer", "target": "number:1002"})   # dialled
+    assert call.state == "queued" and w.cc.acd.agents["1001"].state == "acw"
+    w.clock.advance(5)                                    # 1001's after-call work ends: it is ready
+    assert not [c for c in w.media.ops("seat.control") if c["msg"].get("ring") is True and c["seat"] == 1
+                and c["msg"]["call_id"] == call.call_id][1:]
+    w.cc.acd.ready("1002")
+    ring = w.media.ops("seat.control")[-1]
+    assert ring["seat"] == 2 and ring["msg"]["ring"] is True and ring["msg"]["call_id"] == call.call_id
+    w.cc.on_media_event("seat.hook", {"seat": 2, "hook": "off"})
+    assert call.agent_login == "1002" and call.state == "connected"
+    # bad targets are refused with the reason, the call stays with the agent
+    for target, words in (("agent:1002", "is you"), ("agent:9999", "no agent"), ("external:12ab", "not a telephone"),
+                          ("fax:1", "must be")):
+        w.cc.on_media_event("seat.key", {"seat": 2, "key": "transfer", "target": target})
+        assert words in w.media.ops("seat.control")[-1]["msg"]["error"] and call.state == "connected"
+    # to an outside number: dialled on the trunk, the caller bridged to it once it answers
+    w.net_events.clear()
+    w.cc.on_media_event("seat.key", {"seat": 2, "key": "transfer", "target": "external:02161234567"})
+    w.clock.advance(0.1)
+    setup = [e for e in w.net_events if e["ev"] == "setup"][0]
+    assert setup["called"] == "02161234567" and call.state == "bridged"
+    out = call.bridge
+    assert {"a": call.ep, "b": out.ep} in w.media.ops("media.connect")
+    assert w.cc.acd.agents["1002"].state == "acw"
+    w.net.q931.proceeding(setup["call"])
+    w.net.q931.connect(setup["call"])
+    w.clock.advance(0.1)
+    assert {"call_id": out.call_id, "caller": call.ep, "agent": out.ep} in w.media.ops("media.record")
+    w.clock.advance(30)
+    w.net.q931.disconnect(setup["call"], 16)               # the outside party hangs up: the caller is cleared
+    w.clock.advance(1)
+    assert call.state == "ended" and out.state == "ended"
+    assert w.st.cdrs(call_id=out.call_id)[0]["disposition"] == "transfer-answered"
+    assert w.st.cdrs(call_id=call.call_id)[0]["disposition"] == "answered"
+    names = [e["event"] for e in w.st.call_events(call.call_id)]
+    assert names.count("transfer") == 2 and "transfer_answered" in names
+    w.st.close()
+
+
+def test_an_external_transfer_nobody_answers_goes_back_to_the_queue(tmp_path, clock):
+    w = _queue_world(tmp_path, clock)
+    w.cc.acd.ready("1001")
+    w.net.q931.setup("10086", "13800000001")
+    w.clock.advance(0.1)
+    call = list(w.cc.calls.values())[-1]
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
+    w.net_events.clear()
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "transfer", "target": "external:02161234567"})
+    w.clock.advance(0.1)
+    setup = [e for e in w.net_events if e["ev"] == "setup"][0]
+    w.net.q931.disconnect(setup["call"], 17)               # busy
+    w.clock.advance(1)
+    assert call.state == "queued" and call.queue == "support"
+    assert "transfer_failed" in [e["event"] for e in w.st.call_events(call.call_id)]
+    assert [c["disposition"] for c in w.st.cdrs() if c["dnis"] == "02161234567"] == ["transfer-failed"]
+    w.st.close()

@@ -444,6 +444,8 @@ def test_hold_by_reinvite_and_transfer_by_refer(box):
     assert r.status == 200 and {"key": "unhold"} in phone.events
     r = in_dialog("REFER", 4, extra=[("Refer-To", "<sip:nowhere@127.0.0.1>")])
     assert r.status == 403
+    r = in_dialog("REFER", 6, extra=[("Refer-To", "<sip:02161234567@127.0.0.1>")])
+    assert r.status == 202 and {"key": "transfer", "target": "number:02161234567"} in phone.events
     r = in_dialog("REFER", 5, extra=[("Refer-To", "<sip:queue.sales@127.0.0.1>")])
     assert r.status == 202 and {"key": "transfer", "target": "queue:sales"} in phone.events
     notify = phone.recv(what=lambda m: m.is_request and m.method == "NOTIFY")

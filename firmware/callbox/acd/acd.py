@@ -164,7 +164,7 @@ def check_dest(dest, where):
 class Entry:
     """A call's place in the queues."""
     __slots__ = ("call", "priority", "queued_at", "seq", "home", "queues", "ringing", "agent", "declined",
-                 "timers", "callback")
+                 "timers", "callback", "target")
 
     def __init__(self, call, home, priority, queued_at, seq):
         self.call = call
@@ -178,6 +178,7 @@ class Entry:
         self.declined = set()        # agents who missed it
         self.timers = []
         self.callback = None
+        self.target = None           # an agent's login: offered to that agent only (a transfer)
 
     @property
     def key(self):
@@ -185,6 +186,9 @@ class Entry:
 
     def __lt__(self, other):
         return self.key < other.key
+
+
+TARGET_WAIT_S = 30.0     # a call transferred to a busy agent waits this long for it, then the queue
 
 
 class Callback:
@@ -376,8 +380,9 @@ class Acd:
         return None
 
     # -- calls ---------------------------------------------------------------------------------
-    def enqueue(self, call, queue, priority=0):
-        """A call enters a queue.
+    def enqueue(self, call, queue, priority=0, agent=None):
+        """A call enters a queue (with ``agent``: offered to that agent only, for up to
+        TARGET_WAIT_S or until it misses the offer, then to the queue like any call).
 
         Returns:
             None when the call waits (or is already ringing an agent), or the queue's
@@ -385,11 +390,16 @@ class Acd:
             the caller is then routed there. ``queue_exit`` is called as well.
 
         Raises:
-            ValueError: no such queue, or the call is already queued.
+            ValueError: no such queue, the call is already queued, or the agent is unknown or
+                signed out.
         """
         q = self.queues.get(queue)
         if q is None:
             raise ValueError("queue %r: no such queue (known: %s)" % (queue, ", ".join(sorted(self.queues)) or "none"))
+        if agent is not None:
+            a = self._agent(agent)
+            if a.state == "logged-out":
+                raise ValueError("agent %s is not signed in" % agent)
         if call in self.entries:
             raise ValueError("call %s is already in queue %s" % (call.call_id, self.entries[call].home.name))
         call.queue = queue
@@ -401,9 +411,13 @@ class Acd:
         if not q.join_empty and not any(a.state != "logged-out" for a in q.members):
             return self._refuse(call, q, q.empty_dest, "empty")
         e = Entry(call, q, priority, call.queued_at, next(self._seq))
+        e.target = agent
         self.entries[call] = e
         bisect.insort(q.waiting, e)
-        self._event(call, "enter_queue", queue=q.name, priority=priority, position=self.position(call))
+        self._event(call, "enter_queue", queue=q.name, priority=priority, position=self.position(call),
+                    **({"agent": agent} if agent else {}))
+        if agent is not None:
+            e.timers.append(self.clock.call_later(TARGET_WAIT_S, self._untarget, e))
         if q.max_wait_s:
             e.timers.append(self.clock.call_later(q.max_wait_s, self._timeout, e))
         if q.overflow_s and q.overflow_to:
@@ -421,8 +435,25 @@ class Acd:
     def _waiting_count(q):
         return sum(1 for e in q.waiting if e.agent is None)
 
+    def _untarget(self, e):
+        """A transfer to one agent that did not happen in time goes to the queue."""
+        if e.target is None or e.agent is not None or e.call not in self.entries:
+            return
+        self._event(e.call, "target_released", agent=e.target)
+        e.target = None
+        if not e.ringing:
+            self._offer_entry(e)
+
     def _offer_entry(self, e):
-        """Ring the agent(s) the strategy picks among the ready agents of the call's queues."""
+        """Ring the agent(s) the strategy picks among the ready agents of the call's queues
+        (or the one agent a transfer names)."""
+        if e.target is not None:
+            a = self.agents.get(e.target)
+            if a is not None and a.state == "ready" and a.reachable:
+                self.decisions += 1
+                self._ring(e, e.home, a)
+                return True
+            return False
         for q in e.queues:
             cands = [a for a in q.members if a.state == "ready" and a.reachable]
             if not cands:
@@ -470,10 +501,17 @@ class Acd:
         """An agent became ready: give it the first waiting call of all its queues."""
         if not agent.reachable:
             return
+        for e in self.entries.values():
+            if e.target == agent.login and e.agent is None and not e.ringing:
+                self.decisions += 1
+                self._ring(e, e.home, agent)          # a call transferred to this agent comes first
+                return
         best = None
         for q in agent.queues:
             for e in q.waiting:
                 if e.agent is not None or (e.ringing and q.strategy != "ring-all") or agent in e.ringing:
+                    continue
+                if e.target is not None:
                     continue
                 if agent.login in e.declined and len(q.members) > 1:
                     continue
@@ -494,6 +532,9 @@ class Acd:
         self._event(call, "offer_missed", agent=agent.login)
         e.ringing.remove(agent)
         e.declined.add(agent.login)
+        if e.target == agent.login:
+            e.target = None              # the transfer's agent did not answer: to the queue
+            self._event(call, "target_released", agent=agent.login)
         agent.call = None
         agent.missed += 1
         if agent.missed >= self.max_missed:

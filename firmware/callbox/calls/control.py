@@ -16,6 +16,7 @@ recording closed, the CDR written, the agent goes to after-call work.
 """
 import itertools
 import logging
+import re
 import time
 
 from callbox.acd.acd import Acd, Callback
@@ -370,13 +371,13 @@ class CallControl:
             self.hangup(call, "goodbye")
 
     # -- IVR actions ----------------------------------------------------------------
-    def enqueue(self, call, queue):
+    def enqueue(self, call, queue, agent=None):
         call.state = "queued"
         self.play(call, "queue", loop=True)
-        self.event(call, "queued", {"queue": queue})
+        self.event(call, "queued", {"queue": queue, **({"agent": agent} if agent else {})})
         self.publish("call.queued", {"call_id": call.call_id, "queue": queue})
         try:
-            refused = self.acd.enqueue(call, queue, priority=call.priority)
+            refused = self.acd.enqueue(call, queue, priority=call.priority, agent=agent)
         except ValueError as e:
             log.error("call %s: %s", call.call_id, e)
             self.hangup(call, "goodbye")
@@ -517,6 +518,15 @@ class CallControl:
     def _outgoing_answered(self, call):
         call.state = "connected"
         call.answer = self.clock.time()
+        peer = getattr(call, "bridge", None)
+        if peer is not None:
+            # an external transfer answered: the caller and the number talk, recorded
+            self.media.send("media.record", {"call_id": call.call_id, "caller": peer.ep, "agent": call.ep})
+            call.recording = True
+            self._save_inflight()
+            self.event(call, "answered", {"transfer_of": peer.call_id})
+            self.event(peer, "transfer_answered", {"number": call.dnis, "call": call.call_id})
+            return
         if call.callback is not None:
             self.acd.callback_done(call.callback)
             self.counters["calls:answered"] += 1
@@ -752,18 +762,58 @@ class CallControl:
         self.event(call, "hold" if on else "unhold", {"agent": agent.login})
 
     def transfer(self, agent, target):
-        """Blind transfer of the agent's caller to ``queue:<name>`` (the caller keeps its priority
-        and waits again; the agent goes to after-call work) or ``ivr:<flow>``."""
+        """Blind transfer of the agent's caller; the agent goes to after-call work.
+
+        Targets: ``queue:<name>`` (the caller keeps its priority and waits again),
+        ``ivr:<flow>``, ``agent:<login>`` (rings that agent first, through the call's queue
+        or the agent's first queue; if it does not answer, the queue takes the call) and
+        ``external:<number>`` (dialled on a trunk; the caller hears the progress and is
+        bridged; if the number does not answer, the caller goes back to its queue)."""
         call = self._agents_call(agent)
         kind, _, name = target.partition(":")
-        if kind not in ("queue", "ivr") or not name:
-            raise ValueError("transfer target %r must be queue:<name> or ivr:<flow>" % target)
+        if kind == "number":
+            # dialled on the phone: an agent's login, or else an outside number
+            kind = "agent" if name in self.acd.agents else "external"
+            target = "%s:%s" % (kind, name)
+        if kind not in ("queue", "ivr", "agent", "external") or not name:
+            raise ValueError("transfer target %r must be queue:<name>, ivr:<flow>, agent:<login> or "
+                             "external:<number>" % target)
         if kind == "queue" and name not in self.acd.queues:
             raise ValueError("transfer target: no queue %r" % name)
+        queue = None
+        if kind == "agent":
+            other = self.acd.agents.get(name)
+            if other is None:
+                raise ValueError("transfer target: no agent %r" % name)
+            if other is agent:
+                raise ValueError("transfer target: agent %s is you" % name)
+            if other.state == "logged-out":
+                raise ValueError("transfer target: agent %s is not signed in" % name)
+            queue = call.queue if call.queue in self.acd.queues else (other.queues[0].name if other.queues else None)
+            if queue is None:
+                raise ValueError("transfer target: agent %s serves no queue" % name)
+        if kind == "external":
+            if not re.match(r"^\+?[0-9]{2,24}$", name):
+                raise ValueError("transfer target: %r is not a telephone number" % name)
+            if call.direction == "internal" or call.span is None:
+                raise ValueError("transfer target: an internal call cannot be sent to a trunk")
         self.event(call, "transfer", {"agent": agent.login, "to": target})
+        call.transfers = getattr(call, "transfers", 0) + 1
+        if kind == "external":
+            out = self.dial_out(name, call.ani or "")
+            if out is None:
+                raise ValueError("transfer target %s: no free trunk" % name)
+            self._agent_side_end(call)
+            self.media.send("chan.stop", {"ep": call.ep})
+            call.state, call.bridge, out.bridge = "bridged", out, call
+            out.transfer_of = call.call_id
+            self.media.send("media.connect", {"a": call.ep, "b": out.ep})
+            return
         self._agent_side_end(call)
         call.state = "ivr"
-        call.transfers = getattr(call, "transfers", 0) + 1
+        if kind == "agent":
+            self.enqueue(call, queue, agent=name)
+            return
         self.route_to(call, target)
 
     def _agent_side_end(self, call):
@@ -791,6 +841,24 @@ class CallControl:
     def _caller_gone(self, call):
         if call.state == "ended":
             return
+        peer = getattr(call, "bridge", None)
+        if peer is not None:
+            # one side of an external transfer left
+            call.bridge = peer.bridge = None
+            if call.recording or peer.recording:
+                rec = call if call.recording else peer
+                self.media.send("media.record", {"call_id": rec.call_id, "stop": True})
+                rec.recording = False
+            if call.direction == "out" and call.answer is None and peer.state == "bridged":
+                # the number did not answer: the caller goes back to its queue (or hears goodbye)
+                self.event(peer, "transfer_failed", {"number": call.dnis, "cause": call.cause})
+                self.media.send("media.disconnect", {"ep": peer.ep})
+                if peer.queue in self.acd.queues:
+                    self.enqueue(peer, peer.queue)
+                else:
+                    self.hangup(peer, "goodbye")
+            elif peer.state not in ("clearing", "closing", "ended"):
+                self._release_trunk(peer, 16)
         self._stop_announcements(call)
         if call.state == "voicemail":
             self._voicemail_end(call, "caller hung up")
@@ -818,7 +886,9 @@ class CallControl:
         self.by_q931.pop((call.span, call.q931_id), None)
         if self.by_ep.get(call.ep) is call:
             del self.by_ep[call.ep]
-        if call.direction == "out":
+        if getattr(call, "transfer_of", None):
+            disp = "transfer-answered" if call.answer else "transfer-failed"
+        elif call.direction == "out":
             disp = "callback-answered" if call.answer else "callback-failed"
         elif call.answer:
             disp = "answered"

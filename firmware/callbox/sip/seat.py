@@ -14,7 +14,8 @@ engine / call control                         SIP
 ``send_control({"hangup": True})``            BYE (or CANCEL while ringing)
 ``{"hook": "on"}``                            BYE from the phone
 ``{"key": "hold"/"unhold"}``                  re-INVITE with sendonly/inactive / sendrecv
-``{"key": "transfer", "target": ...}``        REFER (Refer-To user ``queue.<name>``/``ivr.<flow>``)
+``{"key": "transfer", "target": ...}``        REFER (Refer-To user ``queue.<name>``, ``ivr.<flow>``,
+                                             ``agent.<login>`` or a number: an agent or outside)
 ``{"key": "login"/"ready"/...}``              INVITE to a feature code (below)
 ``{"dial": "<number>"}``                      INVITE to a number: answered at once, an internal
                                              call routed like a trunk call's DNIS (IVR, queue)
@@ -651,8 +652,11 @@ class SipSeatPort:
         except SipParseError:
             target = ""
         kind, _, name = target.partition(".")
-        if c.role != "uac" or kind not in ("queue", "ivr") or not name:
-            self.stack.respond(req, dest, 403, "Transfer to queue.<name> or ivr.<flow> only")
+        if DIAL_RE.match(target):
+            kind, name = "number", target          # an agent's login or an outside number
+        if c.role != "uac" or kind not in ("queue", "ivr", "agent", "number") or not name:
+            self.stack.respond(req, dest, 403, "Transfer to an agent or a number, queue.<name>, agent.<login> "
+                                               "or ivr.<flow>")
             return
         self.stack.respond(req, dest, 202)
         notify = self._in_dialog("NOTIFY")
