@@ -424,13 +424,18 @@ def test_hold_and_blind_transfer_to_another_queue(tmp_path, clock):
     w.st.close()
 
 
-def test_blind_transfer_to_an_agent_then_to_an_external_number(tmp_path, clock):
+def _answered_by_1001(tmp_path, clock):
     w = _queue_world(tmp_path, clock)
     w.cc.acd.ready("1001")
     w.net.q931.setup("10086", "13800000001")
     w.clock.advance(0.1)
     call = list(w.cc.calls.values())[-1]
     w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
+    return w, call
+
+
+def test_blind_transfer_to_an_agent_then_to_an_external_number(tmp_path, clock):
+    w, call = _answered_by_1001(tmp_path, clock)
     assert call.agent_login == "1001"
     # to agent 1002, who is on a break: the call waits for 1002, not for the queue's next agent
     w.cc.on_media_event("seat.key", {"seat": 1, "key": "transfer", "target": "number:1002"})   # dialled
@@ -473,12 +478,7 @@ def test_blind_transfer_to_an_agent_then_to_an_external_number(tmp_path, clock):
 
 
 def test_an_external_transfer_nobody_answers_goes_back_to_the_queue(tmp_path, clock):
-    w = _queue_world(tmp_path, clock)
-    w.cc.acd.ready("1001")
-    w.net.q931.setup("10086", "13800000001")
-    w.clock.advance(0.1)
-    call = list(w.cc.calls.values())[-1]
-    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
+    w, call = _answered_by_1001(tmp_path, clock)
     w.net_events.clear()
     w.cc.on_media_event("seat.key", {"seat": 1, "key": "transfer", "target": "external:02161234567"})
     w.clock.advance(0.1)
