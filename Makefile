@@ -8,7 +8,9 @@ PORT     ?= 8080
 RATE     ?= 6
 PROMPTS  := build/prompts/.made
 
-.PHONY: all prompts run test bench clean distclean
+BOARD    ?= qemu-x86_64
+
+.PHONY: all prompts run test bench bundle clean distclean
 
 all: $(STAMP)
 
@@ -36,6 +38,11 @@ test: $(STAMP)
 ## bench: benchmarks (figures as ratios against a named peer or the real-time budget)
 bench: $(STAMP)
 	$(PY) tools/bench.py
+
+## bundle: a signed update bundle for BOARD (qemu-x86_64 or rpi4) from ROOTFS=<Buildroot rootfs.ext4>,
+## or a development stand-in; signed with the key in KEYS (default build/keys, made on first use, never committed)
+bundle: $(STAMP)
+	$(PY) tools/make_bundle.py --board $(BOARD) $(if $(ROOTFS),--rootfs $(ROOTFS)) $(if $(KEYS),--key-dir $(KEYS))
 
 clean:
 	rm -rf build firmware/callbox/*.so firmware/*.egg-info *.egg-info .pytest_cache

@@ -31,3 +31,27 @@ def wait_until(fn, timeout, what):
             return v
         time.sleep(0.05)
     raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+
+
+def multipart(fields, files):
+    """(body, content type) of a multipart/form-data request; files: name -> (filename, bytes)."""
+    b = "----cbtestboundary"
+    out = []
+    for k, v in fields.items():
+        out.append(('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (b, k, v)).encode())
+    for k, (fn, data) in files.items():
+        out.append(('--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\n'
+                    'Content-Type: application/octet-stream\r\n\r\n' % (b, k, fn)).encode() + data + b"\r\n")
+    out.append(("--%s--\r\n" % b).encode())
+    return b"".join(out), "multipart/form-data; boundary=%s" % b
+
+
+def make_bundle_module():
+    """tools/make_bundle.py as a module (bundles for the update tests)."""
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "make_bundle.py")
+    spec = importlib.util.spec_from_file_location("make_bundle", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

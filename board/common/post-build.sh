@@ -17,6 +17,8 @@ install -D -m 0644 "$KEYDIR/dev.cert.pem" "$TARGET/etc/rauc/keyring.pem"
 git -C "$BR2_EXTERNAL_CALLBOX_PATH/.." describe --always --dirty 2>/dev/null > "$TARGET/etc/callbox-version" || \
 	echo unknown > "$TARGET/etc/callbox-version"
 grep -q '^tmpfs /tmp' "$TARGET/etc/fstab" || echo 'tmpfs /tmp tmpfs mode=1777,size=64m 0 0' >> "$TARGET/etc/fstab"
+# bundles are accepted only for this board: compatible=callbox-<board directory name>
+sed -i "s/^compatible=.*/compatible=callbox-$(basename "$BOARD")/" "$TARGET/etc/rauc/system.conf"
 if [ -f "$BOARD/rauc-bootloader" ]; then
 	sed -i "s/^bootloader=.*/bootloader=$(cat "$BOARD/rauc-bootloader")/" "$TARGET/etc/rauc/system.conf"
 fi

@@ -1,4 +1,7 @@
 """Console shell: login required, usage errors echo the usage, bus errors are explained."""
+import os
+import time
+
 import pytest
 
 from callbox.auth import hash_password, verify_password
@@ -335,3 +338,53 @@ def test_show_seats_lists_phones_and_the_sip_stack_and_calls_show_internal_ones(
     shell.out.clear()
     shell.line("show calls")
     assert "seat1" in "".join(shell.out) and "Traceback" not in "".join(shell.out)
+
+
+def test_firmware_update_from_the_console_shows_progress_and_refuses_bad_bundles(tmp_path):
+    import json
+    import shutil
+
+    from boxutil import make_bundle_module
+    from callbox.console.shell import System
+    if any(shutil.which(t) is None for t in ("rauc", "mksquashfs", "mkfs.ext4", "openssl")):
+        pytest.skip("needs Debian packages rauc, squashfs-tools, e2fsprogs, openssl")
+    mb = make_bundle_module()
+    keys = str(tmp_path / "keys")
+    good = mb.make("qemu-x86_64", str(tmp_path / "b"), keys, "4.0.0", say=lambda m: None)
+    wrong = mb.make("rpi4", str(tmp_path / "w"), keys, "4.0.0", say=lambda m: None)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "update.json").write_text(json.dumps({"compatible": "callbox-qemu-x86_64",
+                                                   "keyring": os.path.join(keys, "dev.cert.pem")}))
+    st = Store(str(data))
+    for user, role in (("tech", "supervisor"), ("boss", "admin")):
+        st.execute("INSERT INTO users(username, pw_hash, role) VALUES(?, ?, ?)",
+                   (user, hash_password("0123456789abc", iterations=1000), role))
+    out = []
+
+    def run(cmd):
+        out.clear()
+        sh.line(cmd)
+        end = time.monotonic() + 60
+        while sh.streaming and time.monotonic() < end:
+            time.sleep(0.05)
+            sh.poll()
+        return "".join(out)
+
+    sh = Shell(FakeBus(), st, out.append, system=System(st, data_dir=str(data)))
+    sh.out = out
+    sh.start()
+    login(sh, user="tech")
+    assert "only an admin" in run("firmware update %s" % good)
+    sh = Shell(FakeBus(), st, out.append, system=System(st, data_dir=str(data)))
+    sh.out = out
+    sh.start()
+    login(sh, user="boss")
+    text = run("firmware update %s" % wrong)
+    assert "is for 'callbox-rpi4'" in text and "nothing was installed" in text
+    assert "no such file" in run("firmware update /nonexistent.raucb")
+    text = run("firmware update %s" % good)
+    assert "%" in text and "checking the signature" in text and "4.0.0 installed in slot B" in text
+    assert all(len(x) <= 80 for x in text.split("\r\n"))
+    assert "next boot: slot B with 4.0.0" in run("firmware show")
+    st.close()

@@ -28,7 +28,8 @@ from callbox_web.plugins import AuthPlugin, CsrfPlugin, route_roles
 log = logging.getLogger("callbox.web")
 
 MAX_BODY = 64 * 1024        # bytes; the UI posts small forms only
-UPLOAD_PATHS = {"/config/prompts": 8 * 1024 * 1024, "/system/restore": 4 * 1024 * 1024 + 4096}     # the few routes that take files, and their cap
+UPLOAD_PATHS = {"/config/prompts": 8 * 1024 * 1024, "/system/restore": 4 * 1024 * 1024 + 4096,
+                "/system/update": 1024 ** 3}     # the few routes that take files, and their cap
 
 SECURITY_HEADERS = (
     ("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "

@@ -15,9 +15,12 @@ until the tech presses Enter or Ctrl-C. ``feed`` takes raw bytes from the port
 """
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
+import textwrap
+import threading
 import time
 
 from callbox.auth import verify_password
@@ -151,6 +154,8 @@ class Shell:
         self.system = system or System(store, log_dir=log_dir)
         self.log_dir = log_dir if log_dir is not None else self.system.log_dir
         self.user = None
+        self.role = None
+        self.updating = None         # the thread of a firmware update started here
         self.stage = "login"
         self.pending_user = None
         self.failures = 0
@@ -207,6 +212,7 @@ class Shell:
             rows = self.store.query("SELECT pw_hash, role FROM users WHERE username=?", (self.pending_user,))
             if rows and rows[0]["role"] in ("admin", "supervisor") and verify_password(text, rows[0]["pw_hash"]):
                 self.user = self.pending_user
+                self.role = rows[0]["role"]
                 self.stage = "shell"
                 self.failures = 0
                 self.write("\r\nWelcome, %s. Type 'help'.\r\n%s" % (self.user, self.prompt()))
@@ -271,8 +277,10 @@ class Shell:
         return "%s; press Enter or Ctrl-C to stop" % kw.pop("title")
 
     def _stop_stream(self):
+        kind = (self.streaming or {}).get("kind")
         self.streaming = None
-        self.write("(stopped)\r\n" + self.prompt())
+        self.write(("(detached; the update goes on: see 'firmware show')" if kind == "update" else "(stopped)")
+                   + "\r\n" + self.prompt())
 
     def on_event(self, topic, data):
         """A bus event from the console daemon's subscriptions; printed if a monitor wants it."""
@@ -290,8 +298,22 @@ class Shell:
                                                  data.get("state")))
 
     def poll(self):
-        """Called about twice a second by the daemon: follows a log file for 'show log -f'."""
+        """Called about twice a second by the daemon: follows a log file for 'show log -f' and
+        prints a firmware update's progress."""
         s = self.streaming
+        if s and s["kind"] == "update":
+            while True:
+                try:
+                    item = s["lines"].get_nowait()
+                except queue.Empty:
+                    return
+                if isinstance(item, tuple):
+                    # the outcome is never cut: wrapped onto as many 80-column lines as it needs
+                    self.write("\r\n".join(textwrap.wrap(item[1], 79, subsequent_indent="  ")) + "\r\n")
+                    self.streaming = None
+                    self.write(self.prompt())
+                    return
+                self.write(_fit(item) + "\r\n")
         if not s or s["kind"] != "log":
             return
         try:
@@ -639,12 +661,42 @@ class Shell:
             return self.system.set_date(" ".join(args[1:]).strip("'\""))
         raise UsageError()
 
-    @_usage("firmware show", [["show"]])
+    @_usage("firmware show | firmware update <bundle file>", [["show", "update"]])
     def cmd_firmware(self, args):
-        if args != ["show"]:
+        from callbox import update
+        if args == ["show"]:
+            fw = self.system.firmware()
+            data_dir = getattr(self.system, "data_dir", None)
+            return "firmware %s, running from slot %s\n%s" % (
+                fw["version"], fw["slot"], update.slot_summary(data_dir) if data_dir else "slots: no data directory")
+        if len(args) != 2 or args[0] != "update":
             raise UsageError()
-        fw = self.system.firmware()
-        return "firmware %s, running from slot %s" % (fw["version"], fw["slot"])
+        if getattr(self, "role", None) != "admin":
+            return "firmware update: only an admin may install firmware (you are %s)" % getattr(self, "role", "?")
+        path = args[1]
+        if not os.path.isfile(path):
+            return "firmware update: %s: no such file (a USB stick is mounted under /media)" % path
+        if self.updating is not None and self.updating.is_alive():
+            return "firmware update: an update is already running"
+        data_dir = getattr(self.system, "data_dir", None)
+        if not data_dir:
+            return "firmware update: no data directory to check the bundle in"
+        compatible, keyring = update.box_identity(data_dir=data_dir)
+        lines = queue.Queue()
+
+        def run():
+            try:
+                res = update.apply(path, keyring, compatible, os.path.join(data_dir, "updates"),
+                                   update.installer_for(data_dir, keyring),
+                                   lambda p, t: lines.put("%3d %% %s" % (p, t)))
+                lines.put(("done", "firmware update: %s %s" % (res["version"], res["result"])))
+            except update.UpdateError as e:
+                lines.put(("done", "firmware update: %s; nothing was installed" % e))
+            except Exception as e:          # the tech must see it; the box goes on
+                lines.put(("done", "firmware update failed: %s" % e))
+        self.updating = threading.Thread(target=run, name="console-update", daemon=True)
+        self.updating.start()
+        return self._start_stream("update", lines=lines, title="firmware update from %s" % os.path.basename(path))
 
     @_usage("selftest")
     def cmd_selftest(self, args):

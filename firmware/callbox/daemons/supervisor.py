@@ -7,6 +7,7 @@ With --sim it also seeds an empty configuration for simulation and runs the
 simulated far end (exchange and agents' phones) beside the box.
 """
 import asyncio
+import json
 import logging
 import os
 
@@ -41,6 +42,14 @@ def prepare_data(args):
     if args.sim and seed_simulation(store):
         log.info("seeded a simulation configuration into %s", store.path)
     store.close()
+    upd = os.path.join(args.data_dir, "update.json")
+    if args.sim and not os.path.exists(upd):
+        # the simulated box takes the emulated board's bundles, signed with the development key
+        # that `make bundle` makes in build/keys (updates are refused until that key exists)
+        repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+        with open(upd, "w") as f:
+            json.dump({"compatible": "callbox-qemu-x86_64",
+                       "keyring": os.path.join(repo, "build", "keys", "dev.cert.pem")}, f)
 
 
 async def amain(args, stop):

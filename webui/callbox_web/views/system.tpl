@@ -1,7 +1,18 @@
 % rebase("base")
 <h1>System</h1>
 % include("config_msgs")
-<p>Firmware {{version}}.</p>
+<p>Firmware {{version}}. {{slots}}.</p>
+<h2>Firmware update</h2>
+<form method="post" action="/system/update" enctype="multipart/form-data" class="config">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <label>Signed bundle <input type="file" name="file" accept=".raucb" required></label>
+  <button type="submit">Check and install</button>
+  <span class="muted">The bundle's signature, board and every block are checked before anything is written; it goes
+  to the other slot and runs after a restart, kept only if the box passes its health check.</span>
+</form>
+% if upd["state"] != "idle":
+<p>Last update: <a href="/system/update">{{upd["state"]}}</a>{{(": " + upd["error"]) if upd.get("error") else ""}}</p>
+% end
 <table class="records">
   <thead><tr><th>Daemon</th><th>State</th><th>PID</th><th>Restarts</th><th>Up</th><th>Last exit</th></tr></thead>
   <tbody>
