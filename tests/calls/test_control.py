@@ -427,7 +427,7 @@ def test_hold_and_blind_transfer_to_another_queue(tmp_path, clock):
 def _answered_by_1001(tmp_path, clock):
     w = _queue_world(tmp_path, clock)
     w.cc.acd.ready("1001")
-    w.net.q931.setup("10086", "13800000001")
+    w.qid = w.net.q931.setup("10086", "13800000001")
     w.clock.advance(0.1)
     call = list(w.cc.calls.values())[-1]
     w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "off"})
@@ -488,4 +488,98 @@ def test_an_external_transfer_nobody_answers_goes_back_to_the_queue(tmp_path, cl
     assert call.state == "queued" and call.queue == "support"
     assert "transfer_failed" in [e["event"] for e in w.st.call_events(call.call_id)]
     assert [c["disposition"] for c in w.st.cdrs() if c["dnis"] == "02161234567"] == ["transfer-failed"]
+    w.st.close()
+
+
+def _rings(w, seat):
+    return [c for c in w.media.ops("seat.control") if c["seat"] == seat and c["msg"].get("ring") is True]
+
+
+def test_attended_transfer_to_an_agent_consult_then_complete(tmp_path, clock):
+    w, call = _answered_by_1001(tmp_path, clock)
+    w.cc.acd.ready("1002")
+    # 1002 is ready: the consultation rings it, the caller hears hold music meanwhile
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "consult", "target": "number:1002"})
+    assert call.state == "held" and _rings(w, 2)[-1]["msg"]["call_id"] == call.call_id
+    assert w.cc.acd.agents["1002"].reachable is False, "the consulted agent must not get a queue call meanwhile"
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "complete"})
+    assert "has not answered yet" in w.media.ops("seat.control")[-1]["msg"]["error"]
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "hold"})
+    assert "consultation is running" in w.media.ops("seat.control")[-1]["msg"]["error"]
+    w.cc.on_media_event("seat.hook", {"seat": 2, "hook": "off"})
+    assert {"a": "seat1", "b": "seat2"} in w.media.ops("media.connect")
+    w.clock.advance(10)
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "complete"})
+    assert call.state == "connected" and call.agent_login == "1002" and call.seat == 2
+    assert {"a": call.ep, "b": "seat2"} in w.media.ops("media.connect")
+    assert w.cc.acd.agents["1001"].state == "acw" and w.cc.acd.agents["1002"].state == "on-call"
+    assert {"call_id": call.call_id + "-2", "caller": call.ep, "agent": "seat2"} in w.media.ops("media.record")
+    assert call.hold_s == pytest.approx(10, abs=0.2)
+    # 1002 hangs up: the call ends normally, recorded part 2 closed
+    w.cc.on_media_event("seat.hook", {"seat": 2, "hook": "on"})
+    w.clock.advance(1)
+    assert {"call_id": call.call_id + "-2", "stop": True} in w.media.ops("media.record")
+    cdr = w.st.cdrs(call_id=call.call_id)[0]
+    assert cdr["disposition"] == "answered" and cdr["agent"] == "1002"
+    ev = [e for e in w.st.call_events(call.call_id) if e["event"] == "transfer"]
+    assert json_detail(ev[0])["attended"] is True
+    w.st.close()
+
+
+def json_detail(e):
+    d = e.get("detail")
+    return d if isinstance(d, dict) else __import__("json").loads(d or "{}")
+
+
+def test_consult_cancel_timeout_and_hanging_up_while_it_rings(tmp_path, clock):
+    w, call = _answered_by_1001(tmp_path, clock)
+    w.cc.acd.ready("1002")
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "consult", "target": "agent:1002"})
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "cancel"})
+    assert call.state == "connected" and {"a": call.ep, "b": "seat1"} in w.media.ops("media.connect")
+    assert w.cc.acd.agents["1002"].reachable is True
+    # nobody answers within the ring time: back to the caller, told why
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "consult", "target": "agent:1002"})
+    w.clock.advance(21)
+    assert call.state == "connected"
+    assert "did not answer" in w.media.ops("seat.control")[-1]["msg"]["error"]
+    # the agent hangs up while the other agent rings: a blind transfer to that agent
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "consult", "target": "agent:1002"})
+    w.cc.on_media_event("seat.hook", {"seat": 1, "hook": "on"})
+    assert call.state == "ringing" and w.cc.acd.agents["1001"].state == "acw"
+    w.cc.on_media_event("seat.hook", {"seat": 2, "hook": "off"})
+    assert call.agent_login == "1002" and call.state == "connected"
+    w.st.close()
+
+
+def test_consult_refusals_and_the_caller_leaving_during_a_consultation(tmp_path, clock):
+    w, call = _answered_by_1001(tmp_path, clock)
+    for target, words in (("agent:1002", "not-ready"), ("agent:1001", "is you"), ("fax:1", "must be")):
+        w.cc.on_media_event("seat.key", {"seat": 1, "key": "consult", "target": target})
+        assert words in w.media.ops("seat.control")[-1]["msg"]["error"] and call.state == "connected"
+    w.cc.acd.ready("1002")
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "consult", "target": "agent:1002"})
+    w.net.q931.disconnect(w.qid, 16)                     # the caller hangs up while 1002 rings
+    w.clock.advance(1)
+    assert {"seat": 2, "msg": {"ring": False, "hangup": True}} in w.media.ops("seat.control")
+    assert w.cc.acd.agents["1002"].reachable is True and w.cc.acd.agents["1001"].state == "acw"
+    assert not w.cc.consults
+    w.st.close()
+
+
+def test_attended_transfer_to_an_outside_number(tmp_path, clock):
+    w, call = _answered_by_1001(tmp_path, clock)
+    w.net_events.clear()
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "consult", "target": "number:02161234567"})
+    w.clock.advance(0.1)
+    setup = [e for e in w.net_events if e["ev"] == "setup"][0]
+    out = w.cc.consults[call.call_id].other
+    assert {"a": "seat1", "b": out.ep} in w.media.ops("media.connect") and call.state == "held"
+    w.net.q931.connect(setup["call"])
+    w.clock.advance(0.1)
+    w.cc.on_media_event("seat.key", {"seat": 1, "key": "complete"})
+    assert call.state == "bridged" and call.bridge is out
+    assert {"a": call.ep, "b": out.ep} in w.media.ops("media.connect")
+    assert {"call_id": out.call_id, "caller": call.ep, "agent": out.ep} in w.media.ops("media.record")
+    assert w.cc.acd.agents["1001"].state == "acw"
     w.st.close()

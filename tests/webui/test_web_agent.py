@@ -35,3 +35,27 @@ def test_actions_are_sent_for_the_logged_in_agent_only(login_as, bus):
 
 def test_viewers_have_no_agent_page(login_as):
     assert login_as("viewer").get("/agent").status == 403
+
+
+def test_call_actions_hold_transfer_and_consult_go_to_call_control_as_the_agent(login_as, bus):
+    bus.replies["acd.agents"] = [{"login": "alice", "name": "Alice", "seat": 1, "state": "on-call",
+                                  "since": 997.0, "calls": 4, "call_id": "c-100", "reason": ""}]
+    bus.replies["call.list"] = [{"call_id": "c-100", "ani": "0201234567", "queue": "sales", "state": "connected"}]
+    bus.replies["call.agent_action"] = {}
+    c = login_as("agent")
+    page = c.get("/agent").text
+    assert 'action="/agent/call"' in page and "Consult first" in page
+    tok = c.csrf_token("/agent")
+    for form in ({"action": "hold"}, {"action": "consult", "target": "1002"}, {"action": "complete"},
+                 {"action": "transfer", "target": "queue:sales", "login": "mallory"}):
+        assert c.post("/agent/call", form, csrf=tok).status == 303
+        assert bus.args[-1] == ("call.agent_action", {"login": "alice", "action": form["action"],
+                                                      "target": form.get("target", "")})
+    r = c.post("/agent/call", {"action": "transfer"}, csrf=tok)
+    assert r.status == 400 and "target:" in r.text
+    r = c.post("/agent/call", {"action": "explode"}, csrf=tok)
+    assert r.status == 400
+    bus.replies["call.agent_action"] = BusError("consult: agent 1002 is on-call; try later or transfer blind")
+    r = c.post("/agent/call", {"action": "consult", "target": "1002"}, csrf=tok)
+    assert r.status == 409 and "try later or transfer blind" in r.text
+    assert c.post("/agent/call", {"action": "hold"}, csrf=False).status == 403

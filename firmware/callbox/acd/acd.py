@@ -681,6 +681,24 @@ class Acd:
                 self._release_ringing(e)
                 self._refuse(e.call, q, q.empty_dest, "empty")
 
+    def assign(self, call, login):
+        """Give a call straight to an agent who accepted it in an attended transfer: the agent
+        goes on-call with it (no queue statistics: the call was answered before)."""
+        a = self._agent(login)
+        if a.state != "ready":
+            raise ValueError("agent %s is %s, not ready" % (login, a.state))
+        self._cancel_timer(a)
+        q = self.queues.get(getattr(call, "queue", None))
+        a.call = call
+        call.agent = a
+        a.calls += 1
+        a.missed = 0
+        a.talk_started = self.clock.time()
+        a.acw_s = q.acw_s if q is not None else Queue.DEFAULTS["acw_s"]
+        self._set(a, "on-call")
+        self._event(call, "connect", agent=a.login, queue=q.name if q else None, transfer=True)
+        return a
+
     def call_ended(self, agent):
         """The agent's call is over: after-call work, then ready (or the pending not-ready)."""
         if agent.state != "on-call":

@@ -71,6 +71,21 @@ class Call:
                 "answer": wall(self.answer)}
 
 
+class Consult:
+    """An attended transfer in progress: ``call`` waits on hold while ``agent`` talks to
+    ``other`` (an Agent rung at ``other_seat``, or an outgoing Call)."""
+
+    def __init__(self, call, agent, kind, name):
+        self.call, self.agent, self.kind, self.name = call, agent, kind, name
+        self.other = None
+        self.other_seat = None
+        self.state = "ringing"
+        self.timer = None
+
+
+CONSULT_RING_S = 20.0
+
+
 class CallControl:
     """Args:
         store (Store): config and CDRs.
@@ -99,6 +114,7 @@ class CallControl:
         self._wall_offset = time.time() - clock.time()
         self.counters = {"calls:offered": 0, "calls:answered": 0, "calls:abandoned": 0, "calls:failed": 0}
         self.seat_up = {}     # seat -> its phone is plugged/registered and answering keep-alives
+        self.consults = {}    # call_id of the held caller -> Consult (attended transfers)
         self.load_config(span_factory)
 
     # -- configuration -------------------------------------------------------------
@@ -518,6 +534,11 @@ class CallControl:
     def _outgoing_answered(self, call):
         call.state = "connected"
         call.answer = self.clock.time()
+        k = getattr(call, "consult", None)
+        if k is not None:
+            k.state = "talking"
+            self.event(k.call, "consult_answered", {"number": call.dnis})
+            return
         peer = getattr(call, "bridge", None)
         if peer is not None:
             # an external transfer answered: the caller and the number talk, recorded
@@ -653,6 +674,8 @@ class CallControl:
         self.route_to(call, target)
 
     def on_seat_hook(self, seat, hook):
+        if self._consult_hook(seat, hook):
+            return
         internal = self.by_ep.get("seat%d" % seat)
         if internal is not None and internal.direction == "internal":
             if hook == "on":
@@ -730,9 +753,15 @@ class CallControl:
                     self.hold(agent, key == "hold")
                 elif key == "transfer":
                     self.transfer(agent, str(ev.get("target", "")))
+                elif key == "consult":
+                    self.consult(agent, str(ev.get("target", "")))
+                elif key == "complete":
+                    self.consult_complete(agent)
+                elif key == "cancel":
+                    self.consult_cancel(agent)
                 else:
-                    raise ValueError("key %r is not login, ready, not-ready, logout, end-acw, hold, unhold or "
-                                     "transfer" % key)
+                    raise ValueError("key %r is not login, ready, not-ready, logout, end-acw, hold, unhold, "
+                                     "transfer, consult, complete or cancel" % key)
         except ValueError as e:
             log.warning("seat %d key %s refused: %s", seat, key, e)
             self.media.send("seat.control", {"seat": seat, "msg": {"error": str(e)}})
@@ -745,9 +774,14 @@ class CallControl:
             raise ValueError("agent %s has no call connected" % agent.login)
         return call
 
+    def _no_consult(self, call):
+        if call.call_id in self.consults:
+            raise ValueError("a consultation is running for this call; complete or cancel it first")
+
     def hold(self, agent, on):
         """Put the agent's caller on hold (hold music, the agent hears nothing) or take it back."""
         call = self._agents_call(agent)
+        self._no_consult(call)
         if on == (call.state == "held"):
             raise ValueError("the call is %s on hold" % ("already" if on else "not"))
         if on:
@@ -770,10 +804,11 @@ class CallControl:
         ``external:<number>`` (dialled on a trunk; the caller hears the progress and is
         bridged; if the number does not answer, the caller goes back to its queue)."""
         call = self._agents_call(agent)
+        self._no_consult(call)
         kind, _, name = target.partition(":")
         if kind == "number":
             # dialled on the phone: an agent's login, or else an outside number
-            kind = "agent" if name in self.acd.agents else "external"
+            kind, name = self._resolve_target(kind, name)
             target = "%s:%s" % (kind, name)
         if kind not in ("queue", "ivr", "agent", "external") or not name:
             raise ValueError("transfer target %r must be queue:<name>, ivr:<flow>, agent:<login> or "
@@ -782,11 +817,7 @@ class CallControl:
             raise ValueError("transfer target: no queue %r" % name)
         queue = None
         if kind == "agent":
-            other = self.acd.agents.get(name)
-            if other is None:
-                raise ValueError("transfer target: no agent %r" % name)
-            if other is agent:
-                raise ValueError("transfer target: agent %s is you" % name)
+            other = self._other_agent(agent, name, "transfer target")
             if other.state == "logged-out":
                 raise ValueError("transfer target: agent %s is not signed in" % name)
             queue = call.queue if call.queue in self.acd.queues else (other.queues[0].name if other.queues else None)
@@ -816,13 +847,181 @@ class CallControl:
             return
         self.route_to(call, target)
 
+    # -- attended transfer (consultation) ----------------------------------------------
+    def _other_agent(self, agent, name, what):
+        other = self.acd.agents.get(name)
+        if other is None:
+            raise ValueError("%s: no agent %r" % (what, name))
+        if other is agent:
+            raise ValueError("%s: agent %s is you" % (what, name))
+        return other
+
+    def _resolve_target(self, kind, name):
+        if kind == "number":
+            kind = "agent" if name in self.acd.agents else "external"
+        return kind, name
+
+    def consult(self, agent, target):
+        """Attended transfer, first step: the agent's caller waits on hold music while the
+        agent talks to ``agent:<login>`` (rung directly and reserved meanwhile; it must be
+        ready) or ``external:<number>`` (dialled on a trunk); ``number:<digits>`` is either.
+        Then ``consult_complete`` hands the caller over, ``consult_cancel`` goes back to it.
+        The agent hanging up completes it (while the target still rings: a blind transfer)."""
+        call = self._agents_call(agent)
+        if call.call_id in self.consults:
+            raise ValueError("a consultation is already running for this call; complete or cancel it")
+        kind, _, name = target.partition(":")
+        kind, name = self._resolve_target(kind, name)
+        k = Consult(call, agent, kind, name)
+        if kind == "agent":
+            other = self._other_agent(agent, name, "consult")
+            if other.state != "ready" or not other.reachable or other.seat is None:
+                raise ValueError("consult: agent %s is %s; try later or transfer blind" % (
+                    name, other.state if other.reachable else "unreachable"))
+            self.acd.set_reachable(name, False)            # reserved: no queue call meanwhile
+            k.other, k.other_seat = other, other.seat
+            self.media.send("seat.control", {"seat": other.seat, "msg": {
+                "ring": True, "call_id": call.call_id, "ani": "%s via %s" % (call.ani, agent.login),
+                "queue": call.queue or ""}})
+            k.timer = self.clock.call_later(CONSULT_RING_S, self._consult_timeout, k)
+        elif kind == "external":
+            if not re.match(r"^\+?[0-9]{2,24}$", name):
+                raise ValueError("consult: %r is not a telephone number" % name)
+            out = self.dial_out(name, call.ani or "")
+            if out is None:
+                raise ValueError("consult %s: no free trunk" % name)
+            out.consult = k
+            k.other = out
+            self.media.send("media.connect", {"a": "seat%d" % agent.seat, "b": out.ep})
+        else:
+            raise ValueError("consult target %r must be agent:<login>, external:<number> or a number" % target)
+        if call.state != "held":
+            self.media.send("media.disconnect", {"ep": call.ep})
+            self.play(call, "queue", loop=True)
+            call.state, call.hold_since = "held", self.clock.time()
+        self.consults[call.call_id] = k
+        self.event(call, "consult", {"agent": agent.login, "to": "%s:%s" % (kind, name)})
+        self.publish("call.consult", {"call_id": call.call_id, "agent": agent.login, "to": "%s:%s" % (kind, name)})
+
+    def _consult_of(self, agent):
+        call = self._agents_call(agent)
+        k = self.consults.get(call.call_id)
+        if k is None:
+            raise ValueError("agent %s has no consultation running" % agent.login)
+        return k
+
+    def consult_complete(self, agent):
+        k = self._consult_of(agent)
+        if k.state != "talking":
+            raise ValueError("%s has not answered yet; wait, cancel, or hang up to transfer blind" % k.name)
+        self._consult_finish(k)
+
+    def consult_cancel(self, agent):
+        self._consult_abort(self._consult_of(agent), "cancelled by agent %s" % agent.login)
+
+    def _consult_hook(self, seat, hook):
+        """Seat hook events that belong to a consultation; True when handled."""
+        for k in list(self.consults.values()):
+            if k.kind == "agent" and k.other_seat == seat:
+                if hook == "off" and k.state == "ringing":
+                    if k.timer is not None:
+                        k.timer.cancel()
+                    k.state = "talking"
+                    self.media.send("seat.control", {"seat": seat, "msg": {"ring": False}})
+                    self.media.send("media.connect", {"a": "seat%d" % k.agent.seat, "b": "seat%d" % seat})
+                    self.event(k.call, "consult_answered", {"agent": k.name})
+                elif hook == "on" and k.state == "talking":
+                    self._consult_abort(k, "agent %s hung up" % k.name)
+                return True
+            if k.agent.seat == seat and hook == "on":
+                if k.state == "talking" or k.kind == "external":
+                    self._consult_finish(k)
+                else:
+                    # the agent hung up while the other agent still rings: a blind transfer to it
+                    self._consult_abort(k, "agent %s hung up while %s rang" % (k.agent.login, k.name), back=False)
+                    self.transfer(k.agent, "agent:%s" % k.name)
+                return True
+        return False
+
+    def _consult_timeout(self, k):
+        k.timer = None
+        if self.consults.get(k.call.call_id) is k and k.state == "ringing":
+            self._consult_abort(k, "%s did not answer" % k.name)
+
+    def _consult_finish(self, k):
+        """Hand the waiting caller to the consulted party; the agent goes to after-call work."""
+        call, a = k.call, k.agent
+        self.consults.pop(call.call_id, None)
+        if k.timer is not None:
+            k.timer.cancel()
+        self.media.send("chan.stop", {"ep": call.ep})
+        call.hold_s = getattr(call, "hold_s", 0.0) + self.clock.time() - call.hold_since
+        if call.recording:
+            self.media.send("media.record", {"call_id": getattr(call, "rec_id", call.call_id), "stop": True})
+            call.recording = False
+        self.media.send("media.disconnect", {"ep": "seat%d" % a.seat})
+        self.media.send("seat.control", {"seat": a.seat, "msg": {"hangup": True}})
+        self.acd.call_ended(a)
+        call.agent = None
+        call.transfers = getattr(call, "transfers", 0) + 1
+        self.event(call, "transfer", {"agent": a.login, "to": "%s:%s" % (k.kind, k.name), "attended": True})
+        if k.kind == "agent":
+            b = k.other
+            self.acd.set_reachable(b.login, self.seat_up.get(b.seat, True))
+            self.acd.assign(call, b.login)
+            call.seat, call.agent_login, call.state = b.seat, b.login, "connected"
+            self.media.send("media.connect", {"a": call.ep, "b": "seat%d" % b.seat})
+            # the new agent's part is a recording of its own: <call id>-2, -3, ...
+            call.rec_part = getattr(call, "rec_part", 1) + 1
+            call.rec_id = "%s-%d" % (call.call_id, call.rec_part)
+            self.media.send("media.record", {"call_id": call.rec_id, "caller": call.ep, "agent": "seat%d" % b.seat})
+            call.recording = True
+            self.publish("call.answered", {"call_id": call.call_id, "agent": b.login, "seat": b.seat})
+        else:
+            out = k.other
+            out.consult = None
+            out.transfer_of = call.call_id
+            call.state, call.bridge, out.bridge = "bridged", out, call
+            self.media.send("media.disconnect", {"ep": out.ep})
+            self.media.send("media.connect", {"a": call.ep, "b": out.ep})
+            if out.answer is not None:
+                self.media.send("media.record", {"call_id": out.call_id, "caller": call.ep, "agent": out.ep})
+                out.recording = True
+        self._save_inflight()
+
+    def _consult_abort(self, k, why, back=True):
+        """End the consultation; the agent is back with the caller (``back``)."""
+        call, a = k.call, k.agent
+        self.consults.pop(call.call_id, None)
+        if k.timer is not None:
+            k.timer.cancel()
+            k.timer = None
+        if k.kind == "agent":
+            self.media.send("seat.control", {"seat": k.other_seat, "msg": {"ring": False, "hangup": True}})
+            self.media.send("media.disconnect", {"ep": "seat%d" % k.other_seat})
+            self.acd.set_reachable(k.other.login, self.seat_up.get(k.other_seat, True))
+        else:
+            out = k.other
+            out.consult = None
+            self.media.send("media.disconnect", {"ep": out.ep})
+            if out.state not in ("clearing", "closing", "ended", "far-cleared"):
+                self._release_trunk(out, 16)
+        self.event(call, "consult_ended", {"why": why})
+        if back and call.state == "held" and a.call is call:
+            self.media.send("chan.stop", {"ep": call.ep})
+            self.media.send("media.connect", {"a": call.ep, "b": "seat%d" % a.seat})
+            call.hold_s = getattr(call, "hold_s", 0.0) + self.clock.time() - call.hold_since
+            call.state = "connected"
+            if not why.startswith("cancelled"):
+                self.media.send("seat.control", {"seat": a.seat, "msg": {"error": "consultation ended: " + why}})
+
     def _agent_side_end(self, call):
         """Take the seat out of a call: stop ring/connection/recording, agent to ACW."""
         agent = call.agent
         if agent is None:
             return
         if call.recording:
-            self.media.send("media.record", {"call_id": call.call_id, "stop": True})
+            self.media.send("media.record", {"call_id": getattr(call, "rec_id", call.call_id), "stop": True})
             call.recording = False
         self.media.send("media.disconnect", {"ep": "seat%d" % call.seat})
         if call.direction == "out":
@@ -841,6 +1040,12 @@ class CallControl:
     def _caller_gone(self, call):
         if call.state == "ended":
             return
+        k = self.consults.get(call.call_id)
+        if k is not None:
+            self._consult_abort(k, "the caller hung up", back=False)
+        k = getattr(call, "consult", None)
+        if k is not None and self.consults.get(k.call.call_id) is k:
+            self._consult_abort(k, "%s hung up or did not answer" % k.name)
         peer = getattr(call, "bridge", None)
         if peer is not None:
             # one side of an external transfer left

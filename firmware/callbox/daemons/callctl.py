@@ -62,6 +62,30 @@ async def amain(args, stop):
             raise ValueError("state %r is not login, ready, not-ready, end-acw or logged-out" % state)
         return cc.acd.agents[login].snapshot(cc.acd.wall_offset)
 
+    def agent_action(a):
+        login = str(a.get("login", ""))
+        agent = cc.acd.agents.get(login)
+        if agent is None:
+            raise ValueError("agent %r: no such agent" % login)
+        action, target = a.get("action"), str(a.get("target", "")).strip()
+        if action in ("hold", "unhold"):
+            cc.hold(agent, action == "hold")
+        elif action in ("transfer", "consult"):
+            if not target:
+                raise ValueError("%s needs a target: an agent's login or a number, queue:<name>, ivr:<flow>" % action)
+            if ":" not in target:
+                target = "number:" + target
+            (cc.transfer if action == "transfer" else cc.consult)(agent, target)
+        elif action == "complete":
+            cc.consult_complete(agent)
+        elif action == "cancel":
+            cc.consult_cancel(agent)
+        else:
+            raise ValueError("action %r is not hold, unhold, transfer, consult, complete or cancel" % (action,))
+        return {"login": login, "action": action}
+
+    server.handle("call.agent_action", agent_action,
+                  "An agent's call: {login, action: hold|unhold|transfer|consult|complete|cancel, target}")
     server.handle("call.list", lambda a: cc.list_calls(), "Calls in progress")
     server.handle("call.hangup", lambda a: cc.hangup_request(a.get("call_id")), "Clear a call: {call_id}")
     server.handle("call.monitor", lambda a: cc.monitor(a.get("call_id"), a.get("seat"), a.get("mode")),

@@ -13,6 +13,7 @@ from callbox_web.context import see_other
 
 AGENT_ROLES = ("agent", "supervisor", "admin")
 ACTIONS = ("login", "ready", "not-ready", "end-acw", "logged-out")
+CALL_ACTIONS = ("hold", "unhold", "transfer", "consult", "complete", "cancel")
 REASONS = ("break", "lunch", "meeting", "training", "after this call")
 
 
@@ -45,6 +46,24 @@ def install(app, web):
         return web.render("agent", title="Agent", login=login, view=view, reasons=REASONS,
                           error=error or view["error"], notice=request.query.getunicode("done") or None,
                           scripts=["/static/agent.js"])
+
+    @app.post("/agent/call", roles=AGENT_ROLES)
+    def agent_call_post():
+        """Hold, blind transfer, or an attended transfer (consult, then complete or cancel)."""
+        login = web.current_user()["username"]
+        action = request.forms.getunicode("action", default="") or ""
+        if action not in CALL_ACTIONS:
+            return page(400, "action: %r is not one of %s" % (action, ", ".join(CALL_ACTIONS)))
+        target = (request.forms.getunicode("target", default="") or "").strip()
+        if len(target) > 64:
+            return page(400, "target: at most 64 characters")
+        if action in ("transfer", "consult") and not target:
+            return page(400, "target: an agent's login or a telephone number, or queue:<name> (transfer only)")
+        try:
+            web.bus.request("call.agent_action", {"login": login, "action": action, "target": target}, 3.0)
+        except BusError as e:
+            return page(409, "%s refused: %s" % (action, e))
+        see_other("/agent?done=" + action)
 
     @app.get("/agent", roles=AGENT_ROLES, nav="Agent")
     def agent_get():

@@ -37,6 +37,16 @@
     <dt>IVR choices</dt><dd id="pop-digits">{{c.get("digits") or ""}}</dd>
     <dt>Entered</dt><dd id="pop-vars">{{", ".join("%s=%s" % kv for kv in sorted((c.get("vars") or {}).items()))}}</dd>
   </dl>
+  <form method="post" action="/agent/call" class="config" id="call-actions">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <button type="submit" name="action" value="hold">Hold</button>
+    <button type="submit" name="action" value="unhold">Take back</button>
+    <label>To <input name="target" size="16" maxlength="64" placeholder="1002, 0216..., queue:sales"></label>
+    <button type="submit" name="action" value="transfer">Transfer</button>
+    <button type="submit" name="action" value="consult">Consult first</button>
+    <button type="submit" name="action" value="complete">Complete transfer</button>
+    <button type="submit" name="action" value="cancel">Back to caller</button>
+  </form>
   <h3>Previous calls</h3>
   <ul id="pop-history">
 % for h in view["history"]:
