@@ -366,8 +366,20 @@ def test_supervisor_barges_in_from_another_seat(world):
     w.cc.monitor(call.call_id, 2, "barge")
     assert w.media.ops("media.monitor")[-1] == {"sup": "seat2", "caller": call.ep, "agent": "seat1", "mode": "barge"}
     assert w.cc.list_calls()[0]["monitor"] == {"seat": 2, "mode": "barge"}
+    ring = w.media.ops("seat.control")[-1]
+    assert ring["seat"] == 2 and ring["msg"]["ring"] is True and ring["msg"]["queue"] == "monitor", \
+        "the supervisor's phone must be rung (a SIP phone has no audio outside a call)"
+    w.cc.monitor(call.call_id, 2, "whisper")                  # changing the mode does not ring again
+    assert w.media.ops("seat.control")[-1] is ring
     w.cc.monitor(call.call_id, 2, "off")
     assert w.cc.list_calls()[0]["monitor"] is None
+    assert w.media.ops("seat.control")[-1] == {"seat": 2, "msg": {"hangup": True}}
+    # the supervisor hanging up ends the monitoring
+    w.cc.monitor(call.call_id, 2, "listen")
+    w.cc.on_media_event("seat.hook", {"seat": 2, "hook": "off"})
+    w.cc.on_media_event("seat.hook", {"seat": 2, "hook": "on"})
+    assert w.cc.list_calls()[0]["monitor"] is None and w.media.ops("media.monitor")[-1]["mode"] == "off"
+    assert call.state == "connected"
 
 
 def test_calls_left_by_a_killed_call_control_are_restarted_and_closed(tmp_path, clock):

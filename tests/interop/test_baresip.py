@@ -42,14 +42,15 @@ CALLER_HZ = 1000
 class Baresip:
     """A baresip process with its ctrl_tcp control channel (netstring-framed JSON)."""
 
-    def __init__(self, workdir, user, password, box_port, transport="udp", account_params="", cafile=None):
+    def __init__(self, workdir, user, password, box_port, transport="udp", account_params="", cafile=None,
+                 tone_hz=PHONE_HZ):
         self.dir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.ctrl_port = free_port()
         with open(os.path.join(workdir, "config"), "w") as f:
             f.write("\n".join([
                 "poll_method epoll", "sip_listen 127.0.0.1:%d" % free_port(socket.SOCK_DGRAM),
-                "audio_player aubridge,nowhere", "audio_source ausine,%d" % PHONE_HZ,
+                "audio_player aubridge,nowhere", "audio_source ausine,%d" % tone_hz,
                 "audio_alert aubridge,nowhere", "ausrc_srate 48000", "auplay_srate 48000", "ausrc_channels 2", "auplay_channels 1",
                 "module_path /usr/lib/baresip/modules", "module g711.so", "module ausine.so",
                 "module aubridge.so", "module sndfile.so", "module_app account.so", "module_app menu.so",
@@ -305,3 +306,61 @@ def test_baresip_over_tls_with_srtp_reaches_the_ivr_with_encrypted_media(sipbox)
         loud = max(loud, max((abs(x) for x in pcm), default=0))
     assert loud > 1000, "the phone decoded no audio from the box (IVR prompts) over SRTP"
     media.close()
+
+
+def _tone_windows(path):
+    """Goertzel powers at 400, 600 and 1000 Hz over 200 ms windows of a sndfile dump."""
+    with wave.open(path) as w:
+        rate, nch = w.getframerate(), w.getnchannels()
+        pcm = array.array("h")
+        pcm.frombytes(w.readframes(w.getnframes()))
+    pcm = pcm[::nch]
+    n = rate // 5
+    return [{f: power(pcm[i:i + n], f, rate) for f in (SUP_HZ, PHONE_HZ, CALLER_HZ)}
+            for i in range(0, len(pcm) - n, n)]
+
+
+SUP_HZ = 400
+
+
+def test_a_supervisor_on_a_sip_phone_listens_and_whispers_to_a_sip_agent(sipbox):
+    """Monitoring works across SIP seats: the box rings the supervisor's phone, which hears
+    caller and agent; in whisper mode the agent also hears the supervisor."""
+    agent_phone, callctl, run = sipbox["phone"], sipbox["callctl"], sipbox["run"]
+    callctl.request("acd.agent.set_state", {"login": "1004", "state": "logged-out"})
+    media = BusClient(socket_path(run, "media"), connect_timeout=10)
+    farend = BusClient(socket_path(run, "farend"), connect_timeout=10)
+    sup = Baresip(os.path.join(sipbox["base"], "supphone"), "1004", "pw-1004-secret", sipbox["sip_port"],
+                  tone_hz=SUP_HZ)
+    try:
+        wait_until(lambda: any(s["seat"] == 2 and s["plugged"] for s in media.request("seat.status")), 30,
+                   "the supervisor's phone to register")
+        wait_until(lambda: _agent(callctl, "1003")["state"] == "ready", 20, "agent 1003 ready")
+        callctl.subscribe(["call."])
+        farend.request("farend.call", {"dnis": "10086", "ani": "13800138001", "digits": "1"})
+        agent_phone.wait_event("CALL_INCOMING", timeout=40)
+        agent_phone.cmd("accept")
+        _, ans = callctl.wait_event(lambda t, d: t == "call.answered", timeout=10)
+        callctl.request("call.monitor", {"call_id": ans["call_id"], "seat": 2, "mode": "listen"})
+        sup.wait_event("CALL_INCOMING", timeout=10)
+        sup.cmd("accept")
+        sup.wait_event("CALL_ESTABLISHED", timeout=10)
+        time.sleep(2.0)
+        callctl.request("call.monitor", {"call_id": ans["call_id"], "seat": 2, "mode": "whisper"})
+        time.sleep(2.0)
+        agent_phone.cmd("hangup")
+        callctl.wait_event(lambda t, d: t == "call.ended" and d["call_id"] == ans["call_id"], timeout=20)
+        sup.wait_event("CALL_CLOSED", timeout=10)          # the call is over: the box hangs the supervisor up
+    finally:
+        sup.close()
+        media.close()
+        farend.close()
+    heard = max(glob.glob(os.path.join(sup.dir, "*dec.wav")), key=os.path.getmtime)
+    wins = _tone_windows(heard)
+    assert any(w[CALLER_HZ] > 1e4 and w[PHONE_HZ] > 1e4 for w in wins), \
+        "the supervisor did not hear both the caller (1000 Hz) and the agent (600 Hz)"
+    agent_heard = max(glob.glob(os.path.join(agent_phone.dir, "*dec.wav")), key=os.path.getmtime)
+    wins = _tone_windows(agent_heard)
+    assert any(w[SUP_HZ] > 1e4 and w[CALLER_HZ] > 1e4 for w in wins), \
+        "in whisper mode the agent did not hear the supervisor (400 Hz) with the caller"
+    assert not any(w[SUP_HZ] > 1e4 for w in wins[:5]), "the agent heard the supervisor before the whisper"

@@ -676,6 +676,17 @@ class CallControl:
     def on_seat_hook(self, seat, hook):
         if self._consult_hook(seat, hook):
             return
+        if hook == "on":
+            for c in list(self.calls.values()):
+                mon = getattr(c, "monitor", None)
+                if mon is not None and mon[0] == seat:
+                    # the supervisor hung up: stop listening
+                    try:
+                        self.monitor(c.call_id, seat, "off")
+                    except ValueError:            # the call is on hold or moving: just drop the taps
+                        self.media.send("media.disconnect", {"ep": "seat%d" % seat})
+                        c.monitor = None
+                    return
         internal = self.by_ep.get("seat%d" % seat)
         if internal is not None and internal.direction == "internal":
             if hook == "on":
@@ -1084,6 +1095,12 @@ class CallControl:
         busy = getattr(call, "busy_agent", None)
         if busy is not None and busy in self.acd.agents:
             self.acd.set_reachable(busy, self.seat_up.get(call.chan, True))
+        mon = getattr(call, "monitor", None)
+        if mon is not None:
+            # the call is over: the supervisor listening to it is hung up
+            self.media.send("media.disconnect", {"ep": "seat%d" % mon[0]})
+            self.media.send("seat.control", {"seat": mon[0], "msg": {"hangup": True}})
+            call.monitor = None
         call.state = "ended"
         call.end = self.clock.time()
         self.calls.pop(call.call_id, None)
@@ -1152,6 +1169,14 @@ class CallControl:
             raise ValueError("seat %d is busy with call %s" % (seat, busy[0]))
         self.media.send("media.monitor", {"sup": "seat%d" % seat, "caller": call.ep, "agent": "seat%d" % call.seat,
                                           "mode": mode})
+        was = getattr(call, "monitor", None)
+        if mode == "off":
+            self.media.send("seat.control", {"seat": seat, "msg": {"hangup": True}})
+        elif was is None:
+            # the supervisor's phone is rung (a SIP phone carries audio only in a call);
+            # a phone that is already off-hook just hears the call
+            self.media.send("seat.control", {"seat": seat, "msg": {
+                "ring": True, "call_id": call.call_id, "ani": "%s %s" % (mode, call.ani or ""), "queue": "monitor"}})
         call.monitor = None if mode == "off" else (seat, mode)
         self.event(call, "monitor", {"seat": seat, "mode": mode})
         self.publish("call.monitor", {"call_id": call_id, "seat": seat, "mode": mode})
