@@ -1,11 +1,13 @@
-"""callbox-dtmf and callbox-e1 over files, as a tech or a test harness runs them."""
+"""callbox-dtmf, callbox-e1 and callbox-t1 over files, as a tech or a test harness runs them."""
 import array
 import random
 import wave
 
+import pytest
+
 from callbox import dsp
 from callbox.line import E1Tx
-from callbox.tools import dtmf_detect, e1_decode
+from callbox.tools import dtmf_detect, e1_decode, t1_decode
 
 
 def dtmf_samples(digits, on_ms=60, off_ms=60):
@@ -83,3 +85,28 @@ def test_e1_decode_all_zeros_is_los_and_short_file_refused(tmp_path, capsys):
     (tmp_path / "s.bin").write_bytes(bytes(100))
     assert e1_decode.main([str(tmp_path / "s.bin")]) == 2
     assert "less than one 20 ms block" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("framing", ["esf", "sf"])
+def test_t1_decode_reports_alignment_counters_and_robbed_bits(tmp_path, capsys, framing):
+    from callbox.line import T1Tx
+    rng = random.Random(2)
+    tx = T1Tx(framing=framing)
+    tx.set_rbs(True)
+    tx.set_abcd(5, 0b1010)
+    raw = bytearray(b"".join(bytes(tx.frame(bytes(rng.randrange(256) for _ in range(24 * 160))))
+                             for _ in range(20)))
+    raw = raw[77:]                                                      # start anywhere in a frame
+    (tmp_path / "t1.bin").write_bytes(bytes(raw))
+    assert t1_decode.main(["--framing", framing, "--rbs", "--payload", str(tmp_path / "p.bin"),
+                           str(tmp_path / "t1.bin")]) == 0
+    out = capsys.readouterr().out
+    assert "T1 (%s) is up" % framing.upper() in out and "No alarms detected." in out
+    assert " 5:1010 " in out and " 6:1111 " in out and " 24:1111 " in out
+    assert [l.split()[1] for l in out.split("\n") if "crc6_errors" in l] == ["0"]
+    (tmp_path / "z.bin").write_bytes(bytes(193 * 100))
+    t1_decode.main([str(tmp_path / "z.bin")])
+    assert "Receiver has LOS" in capsys.readouterr().out
+    (tmp_path / "s.bin").write_bytes(bytes(100))
+    assert t1_decode.main([str(tmp_path / "s.bin")]) == 2
+    assert "less than 8 frames" in capsys.readouterr().err
