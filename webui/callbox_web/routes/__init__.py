@@ -4,9 +4,10 @@ A new group of pages is a new module here, added to GROUPS. Every route declares
 roles=... (see callbox_web.plugins); a route shown in the navigation also declares
 nav="<label>".
 """
-from callbox_web.routes import account, agent, config, dashboard, ivr, records, reports, supervise, system, wallboard
+from callbox_web.routes import (account, agent, config, dashboard, diagnostics, ivr, records, reports, supervise,
+                                system, wallboard)
 
-GROUPS = (account, dashboard, wallboard, agent, records, reports, supervise, config, ivr, system)
+GROUPS = (account, dashboard, wallboard, agent, records, reports, supervise, config, ivr, diagnostics, system)
 
 
 def install_all(app, web):
