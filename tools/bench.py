@@ -12,6 +12,8 @@ Each figure is a ratio against a named reference measured in the same run:
   latency of one ACD call against one 20 ms media tick (the box must never stall on routing).
 * SIP seats (tools/bench_sip.py): the media tick with 40 SIP phones in recorded calls (80 RTP
   streams, phones in another process) against the same engine with 40 simulated seats.
+* web UI (tools/bench_web.py): p50/p95 latency of pages and APIs under 20 concurrent users,
+  against Python's http.server serving a file of the dashboard's size.
 * the whole box (tools/loadtest.py, skipped with --no-load): 2 E1 / 40 agents at design load and
   overload and 8 E1 with every call recorded: CPU per daemon and channel, tick overruns, routing
   latency, service level and ASA against Erlang C, CDRs versus calls, recordings versus answers.
@@ -166,6 +168,11 @@ def main():
     print("\n== SIP seats, 40 recorded calls, 10 s each run")
     sys.stdout.flush()
     print(bench_sip.format_rows(bench_sip.run("sip", 40, 10.0), bench_sip.run("sim", 40, 10.0)))
+    sys.stdout.flush()
+    # the web UI under 20 concurrent users against http.server serving a file (tools/bench_web.py)
+    import bench_web
+    print("\n== web UI, 20 users, 10 s")
+    print(bench_web.format_rows(bench_web.run(20, 10.0)))
     sys.stdout.flush()
     if "--no-load" in sys.argv:
         return

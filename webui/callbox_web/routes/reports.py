@@ -5,6 +5,7 @@ the service-level variant it shows, so nobody has to guess what "SL" means.
 """
 import csv
 import io
+import threading
 import time
 
 from bottle import HTTPError, request, response
@@ -53,17 +54,39 @@ def params(clock):
             "short": _num("short", 5.0, 0, 600), "target": _num("target", 80.0, 1, 99.9)}
 
 
+CACHE_S = 10.0      # a report is computed at most once per CACHE_S for the same parameters
+
+
 def install(app, web):
+    cache = {}
+    cache_lock = threading.Lock()
+
+    def compute(p):
+        """The four reports of a date range; shared by every user asking within CACHE_S (the
+        figures are history: ten seconds old is fine, twenty users recomputing them is not)."""
+        key = (p["t0"], p["t1"], p["T"], p["short"], p["target"])
+        now = web.clock()
+        with cache_lock:
+            hit = cache.get(key)
+            if hit is not None and now - hit[0] < CACHE_S:
+                return hit[1]
+        with web.db_lock:
+            out = {"queues": reports.queue_report(web.store, p["t0"], p["t1"], p["T"], p["short"]),
+                   "agents": reports.agent_report(web.store, p["t0"], p["t1"]),
+                   "hours": reports.hourly(web.store, p["t0"], p["t1"]),
+                   "staff": reports.staffing_from_history(web.store, p["t0"], p["t1"], p["T"], p["target"] / 100.0)}
+        with cache_lock:
+            for k in [k for k, v in cache.items() if now - v[0] >= CACHE_S]:
+                del cache[k]
+            cache[key] = (now, out)
+        return out
+
     @app.get("/reports", roles=REPORT_ROLES, nav="Reports")
     def reports_page():
         p = params(web.clock)
-        with web.db_lock:
-            queues = reports.queue_report(web.store, p["t0"], p["t1"], p["T"], p["short"])
-            agents = reports.agent_report(web.store, p["t0"], p["t1"])
-            hours = reports.hourly(web.store, p["t0"], p["t1"])
-            staff = reports.staffing_from_history(web.store, p["t0"], p["t1"], p["T"], p["target"] / 100.0)
-        return web.render("reports", title="Reports", p=p, queues=queues, agents=agents, hours=hours, staff=staff,
-                          definitions=reports.__doc__.split("\n\n", 1)[1])
+        r = compute(p)
+        return web.render("reports", title="Reports", p=p, queues=r["queues"], agents=r["agents"], hours=r["hours"],
+                          staff=r["staff"], definitions=reports.__doc__.split("\n\n", 1)[1])
 
     @app.get("/reports.csv", roles=REPORT_ROLES)
     def reports_csv():
