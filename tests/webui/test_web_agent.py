@@ -59,3 +59,31 @@ def test_call_actions_hold_transfer_and_consult_go_to_call_control_as_the_agent(
     r = c.post("/agent/call", {"action": "consult", "target": "1002"}, csrf=tok)
     assert r.status == 409 and "try later or transfer blind" in r.text
     assert c.post("/agent/call", {"action": "hold"}, csrf=False).status == 403
+
+
+def test_wrap_up_note_for_the_agents_own_calls_only(login_as, bus, store, clock):
+    bus.replies["acd.agents"] = [{"login": "alice", "name": "Alice", "seat": 1, "state": "acw",
+                                  "since": 997.0, "calls": 4, "call_id": None, "reason": ""}]
+    bus.replies["acd.queues"] = [{"name": "sales", "callbacks_waiting": 2}]
+    store.add_cdr({"call_id": "mine-1", "start": clock() - 100, "end": clock() - 10, "ani": "0201234567",
+                   "agent": "alice", "disposition": "answered"})
+    store.add_cdr({"call_id": "bobs-1", "start": clock() - 100, "end": clock() - 5, "ani": "0201234567",
+                   "agent": "bob", "disposition": "answered"})
+    c = login_as("agent")
+    page = c.get("/agent").text
+    assert "Wrap-up of call mine-1" in page and "Callbacks waiting in the queues: <strong>2" in page
+    tok = c.csrf_token("/agent")
+    r = c.post("/agent/note", {"call_id": "mine-1", "disposition": "sale", "note": "ordered 2 <b>units</b>"}, csrf=tok)
+    assert r.status == 303
+    assert store.notes(["mine-1"])["mine-1"]["note"] == "ordered 2 <b>units</b>"
+    page = c.get("/agent").text
+    assert "ordered 2 &lt;b&gt;units&lt;/b&gt;" in page and "<b>units</b>" not in page
+    for form, status, words in (({"call_id": "bobs-1", "disposition": "sale"}, 404, "not your current call"),
+                                ({"call_id": "mine-1", "disposition": "bribe"}, 400, "disposition"),
+                                ({"call_id": "mine-1", "disposition": "sale", "note": "x" * 501}, 400, "at most 500")):
+        r = c.post("/agent/note", form, csrf=tok)
+        assert r.status == status and words in r.text
+    assert c.post("/agent/note", {"call_id": "mine-1", "disposition": "other"}, csrf=False).status == 403
+    sup = login_as("supervisor")
+    assert "sale by alice: ordered 2" in sup.get("/calls/mine-1").text.replace("&lt;b&gt;", "").replace(
+        "&lt;/b&gt;", "")

@@ -354,6 +354,38 @@ class Store:
             return self.query("SELECT * FROM cdr WHERE call_id=?", (call_id,))
         return self.query("SELECT * FROM cdr ORDER BY start DESC LIMIT ? OFFSET ?", (limit, offset))
 
+    DISPOSITIONS = ("resolved", "sale", "follow-up", "callback promised", "complaint", "information",
+                    "wrong number", "other")
+
+    def dispositions(self):
+        """The wrap-up codes agents choose from (setting ``agent.dispositions``, else the defaults)."""
+        v = self.get_setting("agent.dispositions", None)
+        return list(v) if isinstance(v, list) and v and all(isinstance(x, str) for x in v) else list(self.DISPOSITIONS)
+
+    def put_note(self, call_id, agent, disposition, note, t=None):
+        """Store (or replace) an agent's wrap-up of a call.
+
+        Raises:
+            ConfigError: an unknown disposition, a note over 500 characters, or control characters.
+        """
+        if disposition not in self.dispositions():
+            raise ConfigError("disposition: %r is not one of %s" % (disposition, ", ".join(self.dispositions())))
+        note = (note or "").replace("\r\n", "\n").strip()
+        if len(note) > 500:
+            raise ConfigError("note: %d characters; at most 500" % len(note))
+        if any(ord(c) < 32 and c not in "\n\t" for c in note):
+            raise ConfigError("note: control characters are not allowed")
+        self.execute("INSERT OR REPLACE INTO call_notes(call_id, t, agent, disposition, note) VALUES(?, ?, ?, ?, ?)",
+                     (call_id, t if t is not None else time.time(), agent, disposition, note))
+
+    def notes(self, call_ids):
+        """call_id -> note row, for the given calls."""
+        ids = list(call_ids)
+        if not ids:
+            return {}
+        rows = self.query("SELECT * FROM call_notes WHERE call_id IN (%s)" % ",".join("?" * len(ids)), ids)
+        return {r["call_id"]: r for r in rows}
+
     def add_call_event(self, call_id, event, detail=None, t=None):
         self.execute("INSERT INTO call_events(call_id, t, event, detail) VALUES(?, ?, ?, ?)",
                      (call_id, t or time.time(), event, json.dumps(detail or {})))

@@ -106,7 +106,7 @@ def install(app, web):
             e["detail_text"] = json.dumps(e["detail"], sort_keys=True, separators=(", ", ": ")) \
                 if e["detail"] else ""
         return web.render("call", title="Call %s" % call_id, call_id=call_id, cdr=cdrs[0] if cdrs else None,
-                          events=events, recordings=recs)
+                          events=events, recordings=recs, note=web.store.notes([call_id]).get(call_id))
 
     @app.get("/recordings", roles=RECORDING_ROLES, nav="Recordings")
     def recordings_page():

@@ -50,7 +50,28 @@
   <h3>Previous calls</h3>
   <ul id="pop-history">
 % for h in view["history"]:
-    <li>{{fmt_time(h["start"])}} {{h["disposition"]}} {{h["queue"] or ""}} {{h["agent"] or ""}}</li>
+    <li>{{fmt_time(h["start"])}} {{h["disposition"]}} {{h["queue"] or ""}} {{h["agent"] or ""}}{{(": %s %s" % (h["note"]["disposition"], h["note"]["note"])) if h.get("note") else ""}}</li>
 % end
   </ul>
 </section>
+% w = view.get("wrapup") or {}
+% if w.get("call_id"):
+% n = w.get("note") or {}
+<section class="panel" id="wrapup">
+  <h2>Wrap-up of call {{w["call_id"]}}</h2>
+  <form method="post" action="/agent/note" class="config">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <input type="hidden" name="call_id" value="{{w["call_id"]}}">
+    <label>Disposition <select name="disposition">
+% for d in w["dispositions"]:
+      <option value="{{d}}"{{!" selected" if d == n.get("disposition") else ""}}>{{d}}</option>
+% end
+    </select></label>
+    <label>Note <textarea name="note" maxlength="500" rows="3" cols="48">{{n.get("note", "")}}</textarea></label>
+    <button type="submit">Save</button>
+  </form>
+</section>
+% end
+% if view.get("callbacks"):
+<p>Callbacks waiting in the queues: <strong>{{view["callbacks"]}}</strong> (they ring a ready agent like a call).</p>
+% end

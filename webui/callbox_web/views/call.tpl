@@ -13,6 +13,9 @@
   <dt>Agent</dt><dd>{{cdr["agent"] or ""}}</dd>
   <dt>Wait / talk</dt><dd>{{fmt_dur(cdr["wait_s"])}} / {{fmt_dur(cdr["talk_s"])}}</dd>
   <dt>Disposition</dt><dd>{{cdr["disposition"]}}{{(" (cause %s)" % cdr["cause"]) if cdr["cause"] is not None else ""}}</dd>
+% if note:
+  <dt>Wrap-up</dt><dd>{{note["disposition"]}} by {{note["agent"]}}: {{note["note"]}}</dd>
+% end
 </dl>
 % else:
 <p class="muted">No call record yet (the call may still be in progress).</p>
