@@ -8,6 +8,7 @@ Every change is written to the audit log.
 """
 import json
 import re
+import urllib.parse
 
 from bottle import request, response
 
@@ -283,7 +284,11 @@ def install(app, web):
             return spans_page(400, str(e), form)
         web.audit.write(web.current_user()["username"], "config.change", "span %s: %s" % (span["id"],
                                                                                       json.dumps(span, sort_keys=True)))
-        see_other("/config/spans?done=" + RESTART_NOTE.replace(" ", "+"))
+        note = RESTART_NOTE
+        if span["kind"] == "T1":
+            note += (" Note: this firmware's media engine runs E1 spans only; a T1 span is stored but left out "
+                     "at start (the media log says so).")
+        see_other("/config/spans?done=" + urllib.parse.quote_plus(note))
 
     @app.post("/config/seats", roles=ADMIN)
     def seats_post():
