@@ -595,3 +595,30 @@ def test_attended_transfer_to_an_outside_number(tmp_path, clock):
     assert {"call_id": out.call_id, "caller": call.ep, "agent": out.ep} in w.media.ops("media.record")
     assert w.cc.acd.agents["1001"].state == "acw"
     w.st.close()
+
+
+def test_in_call_codes_keyed_on_the_agents_phone_consult_and_complete(tmp_path, clock):
+    w, call = _answered_by_1001(tmp_path, clock)
+    assert {"ep": "seat1", "on": True} in w.media.ops("chan.dtmf")
+    w.cc.acd.ready("1002")
+
+    def key(digits, seat=1):
+        for d in digits:
+            w.cc.on_media_event("chan.dtmf", {"ep": "seat%d" % seat, "digit": d})
+    key("123")                                   # plain digits (to the caller) are not codes
+    assert call.state == "connected"
+    key("*21002#")
+    assert call.state == "held" and call.call_id in w.cc.consults
+    w.cc.on_media_event("seat.hook", {"seat": 2, "hook": "off"})
+    key("*3")
+    assert call.agent_login == "1002" and call.state == "connected"
+    assert {"ep": "seat2", "on": True} in w.media.ops("chan.dtmf")
+    # a refused code says why; half a code forgotten after 5 s
+    key("*2#", seat=2)
+    assert "is not a telephone number" in w.media.ops("seat.control")[-1]["msg"]["error"]
+    key("*2", seat=2)
+    w.clock.advance(6)
+    key("3", seat=2)
+    assert call.state == "connected" and not w.cc.consults
+    key("*1queue", seat=2)                        # letters never come from a keypad: nothing happens
+    w.st.close()

@@ -364,3 +364,46 @@ def test_a_supervisor_on_a_sip_phone_listens_and_whispers_to_a_sip_agent(sipbox)
     assert any(w[SUP_HZ] > 1e4 and w[CALLER_HZ] > 1e4 for w in wins), \
         "in whisper mode the agent did not hear the supervisor (400 Hz) with the caller"
     assert not any(w[SUP_HZ] > 1e4 for w in wins[:5]), "the agent heard the supervisor before the whisper"
+
+
+def test_attended_transfer_keyed_on_the_phone_from_one_sip_agent_to_another(sipbox):
+    """*2<agent># keyed on baresip (RFC 4733) consults the other agent; hanging up completes."""
+    agent_phone, callctl, run = sipbox["phone"], sipbox["callctl"], sipbox["run"]
+    media = BusClient(socket_path(run, "media"), connect_timeout=10)
+    farend = BusClient(socket_path(run, "farend"), connect_timeout=10)
+    other = Baresip(os.path.join(sipbox["base"], "otherphone"), "1004", "pw-1004-secret", sipbox["sip_port"],
+                    tone_hz=SUP_HZ)
+    try:
+        wait_until(lambda: any(s["seat"] == 2 and s["plugged"] for s in media.request("seat.status")), 30,
+                   "the second agent's phone to register")
+        callctl.request("acd.agent.set_state", {"login": "1004", "state": "login", "seat": 2})
+        wait_until(lambda: _agent(callctl, "1003")["state"] == "ready", 20, "agent 1003 ready")
+        callctl.subscribe(["call."])
+        farend.request("farend.call", {"dnis": "10086", "ani": "13800138002", "digits": "1"})
+        agent_phone.wait_event("CALL_INCOMING", timeout=40)
+        agent_phone.cmd("accept")
+        _, ans = callctl.wait_event(lambda t, d: t == "call.answered", timeout=10)
+        assert ans["agent"] == "1003"
+        callctl.request("acd.agent.set_state", {"login": "1004", "state": "ready"})
+        time.sleep(0.5)
+        for d in "*21004#":
+            agent_phone.cmd("sndcode", d)
+            time.sleep(0.25)
+        _, cons = callctl.wait_event(lambda t, d: t == "call.consult", timeout=10)
+        assert cons["to"] == "agent:1004"
+        other.wait_event("CALL_INCOMING", timeout=10)
+        other.cmd("accept")
+        time.sleep(1.0)
+        agent_phone.cmd("hangup")                              # the first agent hangs up: transfer done
+        _, moved = callctl.wait_event(lambda t, d: t == "call.answered" and d["agent"] == "1004", timeout=10)
+        assert moved["call_id"] == ans["call_id"]
+        time.sleep(1.5)
+        other.cmd("hangup")
+        _, ended = callctl.wait_event(lambda t, d: t == "call.ended" and d["call_id"] == ans["call_id"], timeout=20)
+        assert ended["agent"] == "1004" and ended["disposition"] == "answered"
+    finally:
+        other.close()
+        media.close()
+        farend.close()
+    heard = max(glob.glob(os.path.join(other.dir, "*dec.wav")), key=os.path.getmtime)
+    assert any(w[CALLER_HZ] > 1e4 for w in _tone_windows(heard)), "the second agent never heard the caller"

@@ -708,3 +708,23 @@ def test_srtp_offer_over_plain_udp_is_refused_because_keys_would_travel_in_clear
     r = phone.recv(what=lambda m: not m.is_request and m.status >= 200 and m.call_id == inv.call_id)
     assert r.status == 488 and "only over SIP over TLS" in r.get("Warning")
     assert not any("dial" in e for e in phone.events)
+
+
+def test_a_repeated_digit_from_telephone_events_is_heard_twice():
+    s, peer, clock = _stream()
+    _deliver(s, peer, [_rtp(1, 0, b"\xd5" * 160), _rtp(2, 160, b"\xd5" * 160)])
+    rx = dsp.DtmfReceiverBank(1)
+    digits = []
+    # '0' pressed twice; the phone sends the second event right after the first (no end packets)
+    for k, ts in enumerate((320, 1920)):
+        _deliver(s, peer, [_rtp(3 + k, ts, struct.pack("!BBH", 0, 10, 160), pt=101)])
+        for _ in range(4):
+            digits += [d for _, d, _ in rx.process(dsp.alaw_to_linear(s.read() or b"\xd5" * 160), 160)]
+            clock.t += 0.02
+    for _ in range(12):
+        digits += [d for _, d, _ in rx.process(dsp.alaw_to_linear(s.read() or b"\xd5" * 160), 160)]
+        clock.t += 0.02
+    assert digits == ["0", "0"] and s.counters["dtmf"] == 2
+    rx.close()
+    s.close()
+    peer.close()

@@ -115,6 +115,7 @@ class CallControl:
         self.counters = {"calls:offered": 0, "calls:answered": 0, "calls:abandoned": 0, "calls:failed": 0}
         self.seat_up = {}     # seat -> its phone is plugged/registered and answering keep-alives
         self.consults = {}    # call_id of the held caller -> Consult (attended transfers)
+        self.agent_digits = {}  # seat -> (in-call code keyed so far, when)
         self.load_config(span_factory)
 
     # -- configuration -------------------------------------------------------------
@@ -260,6 +261,8 @@ class CallControl:
             self.publish("span.alarm", data)
         elif topic == "chan.dtmf":
             call = self.by_ep.get(data["ep"])
+            if call is None and str(data["ep"]).startswith("seat"):
+                self.on_agent_digit(int(data["ep"][4:]), data["digit"])
             if call:
                 call.digits += data["digit"]
                 self.event(call, "dtmf", {"digit": data["digit"]})
@@ -647,6 +650,48 @@ class CallControl:
                 log.warning("agent %s not restored: %s", row["login"], e)
 
     # -- seats -------------------------------------------------------------------------
+    # -- in-call codes an agent keys on any phone -----------------------------------------
+    AGENT_CODES = "*1<number># blind transfer, *2<number># consult, *3 complete, *4 back to the caller"
+
+    def on_agent_digit(self, seat, digit):
+        """DTMF from an agent's phone during a call: ``*1<agent or number>#`` blind transfer,
+        ``*2<agent or number>#`` consult (attended), ``*3`` complete the transfer, ``*4``
+        back to the caller. Other digits pass to the caller as usual and are ignored here."""
+        agent = self.acd.agent_at_seat(seat)
+        if agent is None or agent.state != "on-call":
+            return
+        now = self.clock.time()
+        buf, last = self.agent_digits.get(seat, ("", 0.0))
+        if now - last > 5.0:
+            buf = ""
+        buf += digit
+        if not buf.startswith("*"):
+            buf = ""
+        self.agent_digits[seat] = (buf, now)
+        action = None
+        if buf in ("*3", "*4"):
+            action = ("complete" if buf == "*3" else "cancel", "")
+        elif len(buf) > 2 and buf[1] in "12" and buf.endswith("#"):
+            action = ("transfer" if buf[1] == "1" else "consult", "number:" + buf[2:-1])
+        elif len(buf) > 2 and buf[1] not in "12":
+            buf = ""
+            self.agent_digits[seat] = (buf, now)
+        if action is None:
+            return
+        self.agent_digits.pop(seat, None)
+        try:
+            if action[0] == "transfer":
+                self.transfer(agent, action[1])
+            elif action[0] == "consult":
+                self.consult(agent, action[1])
+            elif action[0] == "complete":
+                self.consult_complete(agent)
+            else:
+                self.consult_cancel(agent)
+        except ValueError as e:
+            log.warning("seat %d: in-call code %s refused: %s", seat, buf, e)
+            self.media.send("seat.control", {"seat": seat, "msg": {"error": str(e)}})
+
     def on_seat_dial(self, seat, number):
         """A seat's phone called a number: an internal call, routed by that number like a
         trunk call's DNIS (IVR, queue, voicemail). The agent signed in at that seat gets
@@ -719,6 +764,7 @@ class CallControl:
             self.counters["calls:answered"] += 1
             self.media.send("seat.control", {"seat": seat, "msg": {"ring": False}})
             self.media.send("media.connect", {"a": call.ep, "b": "seat%d" % seat})
+            self.media.send("chan.dtmf", {"ep": "seat%d" % seat, "on": True})     # in-call codes (*1, *2 ...)
             self.media.send("media.record", {"call_id": call.call_id, "caller": call.ep, "agent": "seat%d" % seat})
             call.recording = True
             self._save_inflight()
@@ -982,6 +1028,8 @@ class CallControl:
             self.acd.assign(call, b.login)
             call.seat, call.agent_login, call.state = b.seat, b.login, "connected"
             self.media.send("media.connect", {"a": call.ep, "b": "seat%d" % b.seat})
+            self.media.send("chan.dtmf", {"ep": "seat%d" % b.seat, "on": True})
+            self.media.send("chan.dtmf", {"ep": "seat%d" % a.seat, "on": False})
             # the new agent's part is a recording of its own: <call id>-2, -3, ...
             call.rec_part = getattr(call, "rec_part", 1) + 1
             call.rec_id = "%s-%d" % (call.call_id, call.rec_part)
@@ -1035,6 +1083,8 @@ class CallControl:
             self.media.send("media.record", {"call_id": getattr(call, "rec_id", call.call_id), "stop": True})
             call.recording = False
         self.media.send("media.disconnect", {"ep": "seat%d" % call.seat})
+        self.media.send("chan.dtmf", {"ep": "seat%d" % call.seat, "on": False})
+        self.agent_digits.pop(call.seat, None)
         if call.direction == "out":
             self.media.send("seat.control", {"seat": call.seat, "msg": {"hangup": True}})
             self.acd.call_ended(agent)

@@ -32,6 +32,8 @@ DTMF_EVENTS = "0123456789*#ABCD"
 PRIME_OCTETS = 320
 TRIM_OCTETS = 1600
 RTCP_EVERY_S = 5.0
+MIN_TONE_S = 0.06        # an in-band digit made from a telephone event lasts at least this
+GAP_S = 0.06             # ... and is this far from the previous one (Q.24 wants 40 ms)
 _ULAW_TO_ALAW = bytes(dsp.linear_to_alaw(dsp.ulaw_to_linear(bytes(range(256)))))
 _ALAW_TO_ULAW = bytes(dsp.linear_to_ulaw(dsp.alaw_to_linear(bytes(range(256)))))
 _DTMF_BLOCK = {}
@@ -98,7 +100,8 @@ class RtpStream:
         self.primed = False
         self.event_ts = None
         self.event_digit = None
-        self.event_until = 0.0
+        self.event_start = self.event_until = 0.0
+        self.tone_end = -1.0
         self.done_event_ts = None
 
     def start(self, remote_ip, remote_port, pt, events_pt=None, allowed_ips=(), srtp=None):
@@ -221,41 +224,54 @@ class RtpStream:
         now = self.clock()
         if ts == self.done_event_ts:
             return None
+        new = self.event_ts != ts
+        if new:
+            self._start_tone(digit, now)
+            self.event_ts = ts
         if flags & 0x80:
-            # end: keep the tone for at least 60 ms after its start
+            # end: the tone lasts at least MIN_TONE_S from its start
             self.done_event_ts = ts
-            if self.event_ts != ts:
-                self.event_ts, self.event_digit, self.event_block = ts, digit, -1
-                self.event_until = now + 0.06
-                self.counters["dtmf"] += 1
-                return digit
-            self.event_until = max(self.event_until, now)
-            return None
-        if self.event_ts != ts:
-            self.event_ts, self.event_digit, self.event_block = ts, digit, -1
-            self.event_until = now + 0.06
-            self.counters["dtmf"] += 1
-            return digit
-        self.event_until = max(self.event_until, now + 0.08)
-        return None
+            self.event_until = max(self.event_start + MIN_TONE_S, min(self.event_until, now))
+        else:
+            self.event_until = max(self.event_until, now + 0.08)
+        return digit if new else None
+
+    def _start_tone(self, digit, now):
+        """A new digit: its tone starts now, or after a GAP_S pause when another tone is still
+        sounding or has just stopped (so a repeated digit is heard, and detected, twice)."""
+        if self.event_digit is not None:              # sounding, or ended but not yet read out
+            start = max(now, self.event_until + GAP_S)
+        elif now - self.tone_end < GAP_S:
+            start = self.tone_end + GAP_S
+        else:
+            start = now
+        self.event_digit, self.event_block = digit, -1
+        self.event_start, self.event_until = start, start + MIN_TONE_S
+        self.counters["dtmf"] += 1
 
     def inject_digit(self, digit, duration_s=0.1):
         """Play a digit signalled out of band (SIP INFO) into the stream, like an RTP event."""
-        self.event_ts, self.event_digit, self.event_block = None, digit, -1
-        self.event_until = self.clock() + duration_s
-        self.counters["dtmf"] += 1
+        now = self.clock()
+        self._start_tone(digit, now)
+        self.event_ts = None
+        self.event_until = self.event_start + duration_s
 
     def read(self):
         """The next 160 A-law octets for the engine, or None while nothing is playing."""
         if not self.active:
             return None
         if self.event_digit is not None:
-            if self.clock() < self.event_until:
+            now = self.clock()
+            if now < self.event_start:
+                self._skip_block()
+                return IDLE_ALAW                     # the pause before a digit that follows another
+            if now < self.event_until:
                 self._skip_block()
                 blocks = _dtmf_blocks(self.event_digit)
                 self.event_block += 1
                 return blocks[self.event_block % len(blocks)]
             self.event_digit = None
+            self.tone_end = now
         queued = len(self.fifo) + sum(len(p) for p in self.buf.values())
         if not self.primed:
             if queued < PRIME_OCTETS:
