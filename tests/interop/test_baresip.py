@@ -323,18 +323,24 @@ def _tone_windows(path):
 SUP_HZ = 400
 
 
+def _second_phone(sipbox, name):
+    """A second baresip as user 1004 (seat 2, a 400 Hz sine), registered; with bus clients of
+    media and the far end."""
+    media = BusClient(socket_path(sipbox["run"], "media"), connect_timeout=10)
+    farend = BusClient(socket_path(sipbox["run"], "farend"), connect_timeout=10)
+    phone = Baresip(os.path.join(sipbox["base"], name), "1004", "pw-1004-secret", sipbox["sip_port"], tone_hz=SUP_HZ)
+    wait_until(lambda: any(s["seat"] == 2 and s["plugged"] for s in media.request("seat.status")), 30,
+               "the phone of seat 2 to register")
+    return phone, media, farend
+
+
 def test_a_supervisor_on_a_sip_phone_listens_and_whispers_to_a_sip_agent(sipbox):
     """Monitoring works across SIP seats: the box rings the supervisor's phone, which hears
     caller and agent; in whisper mode the agent also hears the supervisor."""
-    agent_phone, callctl, run = sipbox["phone"], sipbox["callctl"], sipbox["run"]
+    agent_phone, callctl = sipbox["phone"], sipbox["callctl"]
     callctl.request("acd.agent.set_state", {"login": "1004", "state": "logged-out"})
-    media = BusClient(socket_path(run, "media"), connect_timeout=10)
-    farend = BusClient(socket_path(run, "farend"), connect_timeout=10)
-    sup = Baresip(os.path.join(sipbox["base"], "supphone"), "1004", "pw-1004-secret", sipbox["sip_port"],
-                  tone_hz=SUP_HZ)
+    sup, media, farend = _second_phone(sipbox, "supphone")
     try:
-        wait_until(lambda: any(s["seat"] == 2 and s["plugged"] for s in media.request("seat.status")), 30,
-                   "the supervisor's phone to register")
         wait_until(lambda: _agent(callctl, "1003")["state"] == "ready", 20, "agent 1003 ready")
         callctl.subscribe(["call."])
         farend.request("farend.call", {"dnis": "10086", "ani": "13800138001", "digits": "1"})
@@ -368,14 +374,9 @@ def test_a_supervisor_on_a_sip_phone_listens_and_whispers_to_a_sip_agent(sipbox)
 
 def test_attended_transfer_keyed_on_the_phone_from_one_sip_agent_to_another(sipbox):
     """*2<agent># keyed on baresip (RFC 4733) consults the other agent; hanging up completes."""
-    agent_phone, callctl, run = sipbox["phone"], sipbox["callctl"], sipbox["run"]
-    media = BusClient(socket_path(run, "media"), connect_timeout=10)
-    farend = BusClient(socket_path(run, "farend"), connect_timeout=10)
-    other = Baresip(os.path.join(sipbox["base"], "otherphone"), "1004", "pw-1004-secret", sipbox["sip_port"],
-                    tone_hz=SUP_HZ)
+    agent_phone, callctl = sipbox["phone"], sipbox["callctl"]
+    other, media, farend = _second_phone(sipbox, "otherphone")
     try:
-        wait_until(lambda: any(s["seat"] == 2 and s["plugged"] for s in media.request("seat.status")), 30,
-                   "the second agent's phone to register")
         callctl.request("acd.agent.set_state", {"login": "1004", "state": "login", "seat": 2})
         wait_until(lambda: _agent(callctl, "1003")["state"] == "ready", 20, "agent 1003 ready")
         callctl.subscribe(["call."])

@@ -15,21 +15,28 @@ from callbox.line import E1Rx
 BLOCK = 160 * 32
 
 
+def read_capture(prog, path, least, what):
+    """The bytes of a capture file, or None after saying on stderr why it cannot be used."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        print("%s: %s: %s" % (prog, path, e.strerror), file=sys.stderr)
+        return None
+    if len(data) < least:
+        print("%s: %s: %d bytes is less than %s (%d bytes)" % (prog, path, len(data), what, least), file=sys.stderr)
+        return None
+    return data
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="callbox-e1", description=__doc__.split("\n\n")[0])
     p.add_argument("file")
     p.add_argument("--crc4", action="store_true", help="check the CRC-4 multiframe")
     p.add_argument("--payload", help="write the deframed frames to this file")
     a = p.parse_args(argv)
-    try:
-        with open(a.file, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        print("callbox-e1: %s: %s" % (a.file, e.strerror), file=sys.stderr)
-        return 2
-    if len(data) < BLOCK:
-        print("callbox-e1: %s: %d bytes is less than one 20 ms block (%d bytes)" % (a.file, len(data), BLOCK),
-              file=sys.stderr)
+    data = read_capture("callbox-e1", a.file, BLOCK, "one 20 ms block")
+    if data is None:
         return 2
     rx = E1Rx(crc4=a.crc4)
     out = open(a.payload, "wb") if a.payload else None

@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from callbox.line import T1Rx
+from callbox.tools.e1_decode import read_capture
 
 FRAMES = 8 * 20                      # deframed per call: 160 frames (20 ms), 160 x 193 bits
 BLOCK = FRAMES * 193 // 8            # 3860 octets
@@ -24,14 +25,8 @@ def main(argv=None):
     p.add_argument("--rbs", action="store_true", help="channels carry robbed-bit signalling: show ABCD")
     p.add_argument("--payload", help="write the deframed frames to this file")
     a = p.parse_args(argv)
-    try:
-        with open(a.file, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        print("callbox-t1: %s: %s" % (a.file, e.strerror), file=sys.stderr)
-        return 2
-    if len(data) < 193:
-        print("callbox-t1: %s: %d bytes is less than 8 frames (193 bytes)" % (a.file, len(data)), file=sys.stderr)
+    data = read_capture("callbox-t1", a.file, 193, "8 frames")
+    if data is None:
         return 2
     rx = T1Rx(framing=a.framing, rbs=a.rbs)
     out = open(a.payload, "wb") if a.payload else None
