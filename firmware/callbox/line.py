@@ -842,6 +842,44 @@ def tdm_interleave(chans, n, out=None):
     return out
 
 
+def _law_map(table, what):
+    if table is None:
+        return ffi.NULL
+    if len(table) != 256:
+        raise ValueError("%s: the code map must have 256 entries, not %d" % (what, len(table)))
+    return ffi.from_buffer("uint8_t[]", bytes(table))
+
+
+def t1_to_slots(t1frames, n, out=None, dchan=24, table=None, fill=0xFF):
+    """n T1 frames (24 octets) -> n frames in the engine's 32-slot layout (channel k in slot k).
+
+    Args:
+        t1frames (bytes-like): 24 * n octets.
+        n (int): frames.
+        out (bytearray): 32 * n octets; new if None.
+        dchan (int): the D-channel (1..24; 0 for none): copied, never mapped.
+        table (bytes or None): 256-entry code map for the other channels (mu-law -> A-law).
+        fill (int): octet for slot 0 and slots 25..31.
+    """
+    if _nbytes(t1frames, "T1 to slots") != T1_CHANNELS * n:
+        raise ValueError("T1 to slots: need %d octets for %d frames" % (T1_CHANNELS * n, n))
+    if out is not None and out is t1frames:
+        raise ValueError("T1 to slots: out must not be the input")
+    out = _out(out, E1_FRAME_BYTES * n, "T1 to slots")
+    lib.cb_t1_to_slots(_u8(t1frames), _u8(out), n, int(dchan), _law_map(table, "T1 to slots"), int(fill) & 0xFF)
+    return out
+
+
+def slots_to_t1(frames, n, out=None, dchan=24, table=None):
+    """n frames in the 32-slot layout -> n T1 frames (slots 1..24 become channels 1..24)."""
+    _frame_block(frames, n, "Slots to T1")
+    if out is not None and out is frames:
+        raise ValueError("Slots to T1: out must not be the input")
+    out = _out(out, T1_CHANNELS * n, "Slots to T1")
+    lib.cb_slots_to_t1(_u8(frames), _u8(out), n, int(dchan), _law_map(table, "Slots to T1"))
+    return out
+
+
 def payload_insert(frames, payload, n):
     """Write n x 30 payload octets into the bearer timeslots (1-15, 17-31) of n frames, in place.
 

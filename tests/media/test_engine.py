@@ -263,18 +263,84 @@ def test_listen_whisper_and_barge_mix_the_audio(tmp_path):
         p.close()
 
 
-def test_build_engine_leaves_a_t1_span_out_with_a_clear_error(tmp_path, caplog):
+def _t1_pair(tmp_path, framing="esf"):
+    d = str(tmp_path)
+    far_ev, box_ev = [], []
+    cfg = {"kind": "T1", "framing": framing, "name": "t1"}
+    far = Engine([(0, dict(cfg), hw.open_line("sim://t1p/1?offset=77", sim_dir=d, kind="T1").open())], [], {},
+                 lambda t, x: far_ev.append((t, x)), "far")
+    box = Engine([(0, dict(cfg), hw.open_line("sim://t1p/0", sim_dir=d, kind="T1").open())], [], {},
+                 lambda t, x: box_ev.append((t, x)), "box")
+
+    def run(n):
+        for _ in range(n):
+            far.tick()
+            box.tick()
+    return far, box, far_ev, box_ev, run
+
+
+@pytest.mark.parametrize("framing", ["esf", "sf"])
+def test_t1_span_frames_carries_d_channel_dtmf_and_audio(tmp_path, framing):
+    far, box, far_ev, box_ev, run = _t1_pair(tmp_path, framing)
+    try:
+        run(30)
+        st = box.status()[0]
+        assert st["kind"] == "T1" and st["up"] and not any(st["alarms"].values()), st
+        # the D-channel is channel 24
+        far.dchan_send(0, bytes(range(50)))
+        run(10)
+        assert [x["frame"] for t, x in box_ev if t == "span.dchan.rx"] == [bytes(range(50))]
+        # DTMF in mu-law on channel 23 is detected, A-law inside the box
+        box.dtmf_enable("s0.23")
+        far.tone("s0.23", digits="47*")
+        run(50)
+        assert [(x["ep"], x["digit"]) for t, x in box_ev if t == "chan.dtmf"] == [("s0.23", "4"), ("s0.23", "7"),
+                                                                                ("s0.23", "*")]
+        # endpoints: 1..23 are bearers, 24 (D) and 25..31 are not
+        assert box.check_ep("s0.1") == "s0.1"
+        for bad in ("s0.24", "s0.25", "s0.0"):
+            with pytest.raises(ValueError, match="1-23"):
+                box.check_ep(bad)
+        # a 1 kHz prompt played by the box reaches the far end intact through mu-law
+        tone = array.array("h", (int(8000 * math.sin(2 * math.pi * 1000 * i / 8000)) for i in range(1600)))
+        box.prompts = type(box.prompts)({"beep": bytes(dsp.linear_to_alaw(tone))})
+        box.play("s0.2", "beep")
+        got = array.array("h")
+        for _ in range(10):
+            far.tick()
+            box.tick()
+            got.extend(dsp.alaw_to_linear(far.spans[0].chans[2 * 160:3 * 160]))
+        assert goertzel(got, 1000) > 100 * goertzel(got, 1500) and goertzel(got, 1000) > 1e5
+    finally:
+        far.close()
+        box.close()
+
+
+def test_t1_loss_of_signal_and_yellow_alarm_are_reported(tmp_path):
+    far, box, far_ev, box_ev, run = _t1_pair(tmp_path)
+    try:
+        run(30)
+        box_ev.clear()
+        far.spans[0].line.impair(los=True)
+        run(10)
+        far.spans[0].line.impair(los=False)
+        run(30)
+        alarms = [(x["alarm"], x["state"]) for t, x in box_ev if t == "span.alarm"]
+        assert ("los", "ON") in alarms and ("los", "OFF") in alarms and box.status()[0]["up"]
+    finally:
+        far.close()
+        box.close()
+
+
+def test_build_engine_opens_t1_spans_with_the_t1_block_size(tmp_path):
     from callbox.config.store import Store
     from callbox.daemons.media import build_engine
     st = Store(str(tmp_path / "data"))
-    st.put_span({"id": 0, "name": "e1", "kind": "E1", "framing": "crc4", "line_code": "hdb3", "signalling": "pri",
-                 "side": "user", "backend": "sim://pX/0"})
     st.put_span({"id": 1, "name": "t1", "kind": "T1", "framing": "esf", "line_code": "b8zs", "signalling": "pri",
                  "side": "user", "backend": "sim://pY/0"})
     eng = build_engine(st, str(tmp_path / "data"), str(tmp_path / "sim"), lambda t, d: None)
     try:
-        assert [sp.sid for sp in eng.spans] == [0]
-        assert "span 1 left out: T1 spans are not run by the media engine yet" in caplog.text
+        assert [(sp.sid, sp.kind, sp.line.block_bytes) for sp in eng.spans] == [(1, "T1", 3860)]
     finally:
         eng.close()
         st.close()

@@ -21,4 +21,16 @@ void cb_tdm_deinterleave(const uint8_t *frames, uint8_t *chans, int n);
 /* chans: 32 x n (timeslot-major) -> frames: n x 32 (frame-major). */
 void cb_tdm_interleave(const uint8_t *chans, uint8_t *frames, int n);
 
+/*
+ * T1 frames in the engine's 32-slot layout (so one switch serves E1 and T1 spans).
+ *   cb_t1_to_slots: n T1 frames of 24 octets (channels 1..24, frame-major) -> n frames of 32
+ *   octets with channel k in slot k; slot 0 and slots 25..31 get `fill`. Every channel but
+ *   `dchan` (1..24; 0: none) goes through `map` (256 entries, e.g. mu-law to A-law), the
+ *   D-channel's octets are copied untouched (HDLC data).
+ *   cb_slots_to_t1: the reverse (slots 1..24 -> channels 1..24, `map` on all but `dchan`).
+ * map may be NULL (copy). Buffers must not overlap.
+ */
+void cb_t1_to_slots(const uint8_t *t1, uint8_t *frames, int n, int dchan, const uint8_t *map, uint8_t fill);
+void cb_slots_to_t1(const uint8_t *frames, uint8_t *t1, int n, int dchan, const uint8_t *map);
+
 #endif

@@ -125,10 +125,11 @@ class CallControl:
         for s in self.store.spans():
             if s["enabled"] and s["signalling"] == "pri":
                 sid = s["id"]
+                kw = {"kind": "T1"} if s.get("kind") == "T1" else {}
                 self.spans[sid] = span_factory(
                     sid, s["side"], lambda fr, sid=sid: self._dchan_tx(sid, fr),
                     lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
-                    lambda up, sid=sid: self._link(sid, up))
+                    lambda up, sid=sid: self._link(sid, up), **kw)
 
     def _link(self, sid, up):
         self.publish("sig.link", {"span": sid, "up": up})

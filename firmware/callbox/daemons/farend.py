@@ -48,7 +48,7 @@ async def amain(args, stop):
     spans = []
     for i, s in enumerate(store.spans()):
         if s["enabled"] and s["backend"].startswith("sim://"):
-            ln = hw.open_line(far_url(s["backend"], 37 + 61 * i), sim_dir=sim_dir)
+            ln = hw.open_line(far_url(s["backend"], 37 + 61 * i), sim_dir=sim_dir, kind=s.get("kind") or "E1")
             spans.append((s["id"], dict(s), ln.open()))
     eng = Engine(spans, [], {}, emit, name="farend")
     ex = Exchange(eng, loop, server.publish, PriSpan, digit_delay_s=args.digit_delay)

@@ -24,14 +24,9 @@ def build_engine(store, data_dir, sim_dir, emit, name="media"):
     for cfg in store.spans():
         if not cfg["enabled"]:
             continue
-        if cfg.get("kind") == "T1":
-            # the T1 framer, CRC-6, RBS and alarms exist (callbox.line.T1Rx/T1Tx, callbox-t1) but the
-            # engine's switch, D-channel and simulator are E1 only so far: say so rather than run E1 on it
-            log.error("span %d left out: T1 spans are not run by the media engine yet (configure it as E1, "
-                      "or analyse T1 captures with callbox-t1)", cfg["id"])
-            continue
         try:
-            ln = hw.open_line(cfg["backend"], **({"sim_dir": sim_dir} if cfg["backend"].startswith("sim:") else {}))
+            kw = {"sim_dir": sim_dir, "kind": cfg.get("kind") or "E1"} if cfg["backend"].startswith("sim:") else {}
+            ln = hw.open_line(cfg["backend"], **kw)
             spans.append((cfg["id"], cfg, ln.open()))
             log.info("span %d: %s", cfg["id"], ln)
         except CallboxError as e:
@@ -208,6 +203,8 @@ def register_ops(server, eng, data_dir=None):
     def bert(args):
         sid = span_arg(args)
         action = args.get("action", "show")
+        if action == "start" and eng.span_by_id[sid].kind != "E1":
+            raise ValueError("span %d is %s: the framed BERT runs on E1 spans only" % (sid, eng.span_by_id[sid].kind))
         if action not in ("start", "stop", "show", "insert", "reset"):
             raise ValueError("action %r is not one of: start, stop, show, insert, reset" % (action,))
         order = args.get("pattern", 15)

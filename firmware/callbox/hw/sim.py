@@ -24,10 +24,8 @@ import msgpack
 
 from callbox.errors import LineError, LineInitError
 from callbox.hw import parse_url
-from callbox.hw.line import E1_BLOCK_BYTES, Line
+from callbox.hw.line import E1_BLOCK_BYTES, T1_BLOCK_BYTES, Line
 
-BLOCK_BITS = E1_BLOCK_BYTES * 8
-_MASK = (1 << BLOCK_BITS) - 1
 JITTER_DEPTH = 2        # blocks held before reading starts (absorbs scheduling jitter)
 MAX_DEPTH = 6           # beyond this the oldest block is dropped (a slip)
 
@@ -67,9 +65,15 @@ class SimLine(Line):
         LineInitError: bad URL or options.
     """
 
-    def __init__(self, url, sim_dir=None):
+    def __init__(self, url, sim_dir=None, kind="E1"):
         scheme, pair, path, opts = parse_url(url)
         self.url = url
+        if kind not in ("E1", "T1"):
+            raise LineInitError("Opening span %s: kind %r is not E1 or T1" % (url, kind))
+        self.kind = kind
+        self.block_bytes = T1_BLOCK_BYTES if kind == "T1" else E1_BLOCK_BYTES
+        self.block_bits = self.block_bytes * 8
+        self._mask = (1 << self.block_bits) - 1
         if not pair or not pair.replace("-", "").replace("_", "").isalnum():
             raise LineInitError("Opening span %s: pair name %r must be letters, digits, '-' or '_'" % (url, pair))
         if path not in ("/0", "/1"):
@@ -107,8 +111,9 @@ class SimLine(Line):
         self._counters = collections.Counter()
 
     def __str__(self):
-        return ("SimLine(url=%s, end=%d, socket=%s, offset=%d, ber=%g, los=%s, ais=%s, connected=%s)"
-                % (self.url, self.end, self.path, self.offset, self.ber, self.los, self.ais, self._sock is not None))
+        return ("SimLine(url=%s, %s, end=%d, socket=%s, offset=%d, ber=%g, los=%s, ais=%s, connected=%s)"
+                % (self.url, self.kind, self.end, self.path, self.offset, self.ber, self.los, self.ais,
+                   self._sock is not None))
 
     # -- connection ------------------------------------------------------------
     def open(self):
@@ -137,7 +142,7 @@ class SimLine(Line):
                 s.close()
                 return False
         s.setblocking(False)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, E1_BLOCK_BYTES * 16)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.block_bytes * 16)
         self._sock = s
         self._rxq.clear()
         self._primed = False
@@ -163,7 +168,7 @@ class SimLine(Line):
             return "los"
         while True:
             try:
-                data = self._sock.recv(E1_BLOCK_BYTES + 1)
+                data = self._sock.recv(self.block_bytes + 1)
             except BlockingIOError:
                 break
             except OSError:
@@ -172,7 +177,7 @@ class SimLine(Line):
             if not data:
                 self._drop()
                 break
-            if len(data) != E1_BLOCK_BYTES:
+            if len(data) != self.block_bytes:
                 self._counters["bad_blocks"] += 1
                 continue
             self._rxq.append(data)
@@ -192,28 +197,28 @@ class SimLine(Line):
             return "none"
         block = self._rxq.popleft()
         if self.rx_los:
-            block = bytes(E1_BLOCK_BYTES)
+            block = bytes(self.block_bytes)
         elif self.rx_ais:
-            block = b"\xff" * E1_BLOCK_BYTES
+            block = b"\xff" * self.block_bytes
         elif self.rx_ber:
             val = int.from_bytes(block, "big")
-            nerr = self._poisson(BLOCK_BITS * self.rx_ber)
+            nerr = self._poisson(self.block_bits * self.rx_ber)
             for _ in range(nerr):
-                val ^= 1 << self._rng.randrange(BLOCK_BITS)
+                val ^= 1 << self._rng.randrange(self.block_bits)
             self._counters["rx_bit_errors_injected"] += nerr
-            block = val.to_bytes(E1_BLOCK_BYTES, "big")
+            block = val.to_bytes(self.block_bytes, "big")
         out[:] = block
         return "ok"
 
     def write_block(self, data):
-        if len(data) != E1_BLOCK_BYTES:
-            raise LineError("Writing to span %s: block of %d bytes, expected %d" % (self.url, len(data), E1_BLOCK_BYTES))
+        if len(data) != self.block_bytes:
+            raise LineError("Writing to span %s: block of %d bytes, expected %d" % (self.url, len(data), self.block_bytes))
         if self._sock is None and not self._connect():
             return
         if self.los:
-            block = bytes(E1_BLOCK_BYTES)       # transmitter off: no pulses, the far end reads zeros
+            block = bytes(self.block_bytes)       # transmitter off: no pulses, the far end reads zeros
         elif self.ais:
-            block = b"\xff" * E1_BLOCK_BYTES
+            block = b"\xff" * self.block_bytes
         else:
             block = self._impair_bits(data)
         try:
@@ -231,15 +236,15 @@ class SimLine(Line):
             # a slip moves the stream by one bit for good, as a lost or repeated bit does
             self.offset = (self.offset + self._slip) % 256
             self._slip = 0
-        combined = (self._prev << BLOCK_BITS) | val
+        combined = (self._prev << self.block_bits) | val
         self._prev = val
-        out = (combined >> self.offset) & _MASK
+        out = (combined >> self.offset) & self._mask
         if self.ber:
-            nerr = self._poisson(BLOCK_BITS * self.ber)
+            nerr = self._poisson(self.block_bits * self.ber)
             for _ in range(nerr):
-                out ^= 1 << self._rng.randrange(BLOCK_BITS)
+                out ^= 1 << self._rng.randrange(self.block_bits)
             self._counters["bit_errors_injected"] += nerr
-        return out.to_bytes(E1_BLOCK_BYTES, "big")
+        return out.to_bytes(self.block_bytes, "big")
 
     def _poisson(self, lam):
         # Knuth's method is fine for the small means a BER test uses

@@ -48,22 +48,46 @@ EP_RE = re.compile(r"^(?:s(\d+)\.(\d+)|seat(\d+))$")
 log = logging.getLogger("callbox.media")
 
 
+_ULAW_TO_ALAW = bytes(dsp.linear_to_alaw(dsp.ulaw_to_linear(bytes(range(256)))))
+_ALAW_TO_ULAW = bytes(dsp.linear_to_ulaw(dsp.alaw_to_linear(bytes(range(256)))))
+T1_DCHAN = 24                # PRI 23B+D: the D-channel is channel 24
+
+
 class SpanPort:
-    """The engine's side of one span: line backend, framer, deframer, buffers."""
+    """The engine's side of one span: line backend, framer, deframer, buffers.
+
+    E1 and T1 spans share one layout: 32 slots per frame, so the switch, the DTMF bank and
+    the recording taps index every span alike. A T1 frame's channels 1..24 sit in slots
+    1..24 (A-law inside the box, mu-law on the line: converted in C on the way in and out;
+    the D-channel, channel 24, is copied untouched).
+    """
 
     def __init__(self, sid, cfg, line):
         self.sid = sid
         self.cfg = cfg
         self.line = line
-        crc4 = cfg.get("framing") == "crc4"
-        self.rx = linelib.E1Rx(crc4=crc4)
-        self.tx = linelib.E1Tx(crc4=crc4)
-        self.raw = bytearray(N * TS)
+        self.kind = cfg.get("kind", "E1")
+        if self.kind == "T1":
+            framing = cfg.get("framing") if cfg.get("framing") in ("esf", "sf", "d4") else "esf"
+            self.rx = linelib.T1Rx(framing=framing, rbs=cfg.get("signalling") == "cas")
+            self.tx = linelib.T1Tx(framing=framing)
+            self.dchan_ts = T1_DCHAN
+            raw_bytes = N * linelib.T1_FRAME_BITS // 8
+            self.t1_rx = bytearray(N * linelib.T1_CHANNELS)
+            self.t1_tx = bytearray(N * linelib.T1_CHANNELS)
+            self.crc4 = False
+        else:
+            self.crc4 = cfg.get("framing") == "crc4"
+            self.rx = linelib.E1Rx(crc4=self.crc4)
+            self.tx = linelib.E1Tx(crc4=self.crc4)
+            self.dchan_ts = DCHAN_TS
+            raw_bytes = N * TS
+        self.raw = bytearray(raw_bytes)
         self.frames = bytearray(N * TS)
         self.chans = bytearray(b"\xff" * (N * TS))          # timeslot-major rx
         self.txchans = bytearray(ALAW_IDLE * TS)            # timeslot-major tx
         self.txframes = bytearray(N * TS)
-        self.txraw = bytearray(N * TS)
+        self.txraw = bytearray(raw_bytes)
         self.alarms = {"los": False, "ais": False, "lof": True, "rai": False, "lomf": False}
         self.failures = linelib.FailureIntegrator()   # RED / BLUE / YELLOW after 2.5 s, cleared after 10 s
         self.up = False
@@ -74,6 +98,43 @@ class SpanPort:
         self.perf = PerfMonitor(time.time())
         self.prev = {}               # counters at the last performance second
         self.second_defect = False   # LOS/LOF/AIS seen during the current second
+
+    def bearer(self, ts):
+        """Whether a slot number is a B-channel of this span."""
+        if self.kind == "T1":
+            return 1 <= ts <= linelib.T1_CHANNELS and ts != self.dchan_ts
+        return 1 <= ts < TS and ts != DCHAN_TS
+
+    def deframe(self):
+        """raw line bits -> self.frames in the 32-slot layout."""
+        if self.kind == "T1":
+            self.rx.deframe(self.raw, self.t1_rx)
+            linelib.t1_to_slots(self.t1_rx, N, self.frames, self.dchan_ts, _ULAW_TO_ALAW)
+        else:
+            self.rx.deframe(self.raw, self.frames)
+
+    def frame(self):
+        """self.txframes (32-slot layout) -> raw line bits in self.txraw."""
+        if self.kind == "T1":
+            linelib.slots_to_t1(self.txframes, N, self.t1_tx, self.dchan_ts, _ALAW_TO_ULAW)
+            self.tx.frame(self.t1_tx, self.txraw)
+        else:
+            self.tx.frame(self.txframes, self.txraw)
+
+    def defects(self):
+        """The receiver's state in E1 words: los, ais, lof, rai, lomf, far_no_crc4."""
+        st = self.rx.status()
+        if self.kind == "T1":
+            return {"los": st["los"], "ais": st["ais"], "lof": st["oof"], "rai": st["yellow"], "lomf": False,
+                    "far_no_crc4": False}
+        return st
+
+    def error_counts(self):
+        """Counters for the performance registers: (CRC errors, framing-bit errors, slips)."""
+        c = self.rx.counters()
+        if self.kind == "T1":
+            return c.get("rx:crc6_errors", 0), c.get("rx:fbit_errors", 0), 0
+        return c["rx:crc4_errors"], c["rx:fas_errors"], c["rx:slips"]
 
     def close(self):
         self.rx.close()
@@ -202,8 +263,9 @@ class Engine:
             sid, ts = int(m.group(1)), int(m.group(2))
             if sid not in self.span_by_id:
                 raise ValueError("endpoint %s: no span %d" % (ep, sid))
-            if not 1 <= ts < TS or ts == DCHAN_TS:
-                raise ValueError("endpoint %s: timeslot %d is not a bearer channel (1-15, 17-31)" % (ep, ts))
+            if not self.span_by_id[sid].bearer(ts):
+                raise ValueError("endpoint %s: timeslot %d is not a bearer channel (%s)" % (
+                    ep, ts, "1-23" if self.span_by_id[sid].kind == "T1" else "1-15, 17-31"))
         return ep
 
     # these run on the tick thread
@@ -316,6 +378,9 @@ class Engine:
     def bert(self, sid, action, order=15, inverted=False):
         """Framed BERT over a span's 30 bearer timeslots (O.151 PRBS)."""
         sp = self.span_by_id[sid]
+        if action == "start" and sp.kind != "E1":
+            log.warning("%s: span %d: the framed BERT runs on E1 spans only", self.name, sid)
+            return
         if action == "start":
             if sp.bert:
                 sp.bert[0].close()
@@ -395,16 +460,16 @@ class Engine:
                 sp.underruns += 1
                 sp.chans[:] = b"\xff" * (N * TS)
             else:
-                sp.rx.deframe(sp.raw, sp.frames)
+                sp.deframe()
                 linelib.tdm_deinterleave(sp.frames, N, sp.chans)
-                if sp.rx.crc4:
+                if sp.crc4:
                     errs = sp.rx.take_crc_errors()
                     if errs:
                         sp.tx.report_crc_errors(errs)
             if sp.bert and st != "none":
                 linelib.payload_extract(sp.frames, N, sp.bert[2])
                 sp.bert[1].check(sp.bert[2])
-            self.dch_in[i * N:(i + 1) * N] = sp.chans[DCHAN_TS * N:(DCHAN_TS + 1) * N]
+            self.dch_in[i * N:(i + 1) * N] = sp.chans[sp.dchan_ts * N:(sp.dchan_ts + 1) * N]
             self._check_alarms(sp)
         # 2. D-channels
         if self.spans:
@@ -465,13 +530,13 @@ class Engine:
         if self.spans:
             dch_out = self.hdlc.tx(N)
             for i, sp in enumerate(self.spans):
-                sp.txchans[DCHAN_TS * N:(DCHAN_TS + 1) * N] = dch_out[i * N:(i + 1) * N]
+                sp.txchans[sp.dchan_ts * N:(sp.dchan_ts + 1) * N] = dch_out[i * N:(i + 1) * N]
                 linelib.tdm_interleave(sp.txchans, N, sp.txframes)
                 if sp.bert:
                     linelib.payload_insert(sp.txframes, sp.bert[0].generate(30 * N), N)
                 if sp.loopback == "payload":   # the far end's payload goes back in our framing
                     sp.txframes[:] = sp.frames
-                sp.tx.frame(sp.txframes, sp.txraw)
+                sp.frame()
                 sp.line.write_block(sp.raw if sp.loopback == "line" else sp.txraw)
         for n, port in self.seats.items():
             port.write_audio(seat_tx.get(n, ALAW_IDLE))
@@ -488,17 +553,17 @@ class Engine:
         """One second's errors of every span into its performance registers."""
         now = time.time()
         for sp in self.spans:
-            c = sp.rx.counters()
-            d = {k: c[k] - sp.prev.get(k, c[k]) for k in ("rx:crc4_errors", "rx:fas_errors", "rx:slips")}
+            c = dict(zip(("crc", "fas", "slips"), sp.error_counts()))
+            d = {k: c[k] - sp.prev.get(k, c[k]) for k in c}
             sp.prev = c
-            sp.perf.second(now, crc_errors=d["rx:crc4_errors"], fas_errors=d["rx:fas_errors"],
-                           slips=d["rx:slips"], los=sp.alarms["los"] or sp.second_defect == "los",
+            sp.perf.second(now, crc_errors=d["crc"], fas_errors=d["fas"],
+                           slips=d["slips"], los=sp.alarms["los"] or sp.second_defect == "los",
                            lof=sp.alarms["lof"] or sp.second_defect == "lof", ais=sp.alarms["ais"],
-                           crc4=sp.rx.crc4 and not sp.far_no_crc4)
+                           crc4=(sp.crc4 and not sp.far_no_crc4) or (sp.kind == "T1" and sp.rx.framing == "esf"))
             sp.second_defect = False
 
     def _check_alarms(self, sp):
-        st = sp.rx.status()
+        st = sp.defects()
         for name in ("los", "ais", "lof", "rai", "lomf"):
             v = bool(st.get(name))
             if v and name in ("los", "lof"):
@@ -508,7 +573,7 @@ class Engine:
                 self.emit("span.alarm", {"span": sp.sid, "alarm": name, "state": "ON" if v else "OFF"})
         for name, on in sp.failures.feed(st, N / 8000.0):
             self.emit("span.failure", {"span": sp.sid, "failure": name, "state": "ON" if on else "OFF"})
-        if sp.rx.crc4 and bool(st.get("far_no_crc4")) != sp.far_no_crc4:
+        if sp.crc4 and bool(st.get("far_no_crc4")) != sp.far_no_crc4:
             sp.far_no_crc4 = bool(st.get("far_no_crc4"))
             sp.tx.set_far_no_crc4(sp.far_no_crc4)
             self.emit("span.crc4", {"span": sp.sid, "far_end_crc4": not sp.far_no_crc4})

@@ -62,10 +62,11 @@ class Exchange:
         self.spans = {}
         for sp in engine.spans:
             sid = sp.sid
+            kw = {"kind": "T1"} if sp.kind == "T1" else {}
             self.spans[sid] = span_factory(
                 sid, "network", lambda fr, sid=sid: engine.submit(engine.dchan_send, sid, fr),
                 lambda ev, sid=sid: self.on_q931(sid, ev), clock,
-                lambda up, sid=sid: publish("farend.link", {"span": sid, "up": up}))
+                lambda up, sid=sid: publish("farend.link", {"span": sid, "up": up}), **kw)
 
     # -- engine events (already moved onto the loop) -----------------------------------
     def on_engine_event(self, topic, data):

@@ -284,11 +284,7 @@ def install(app, web):
             return spans_page(400, str(e), form)
         web.audit.write(web.current_user()["username"], "config.change", "span %s: %s" % (span["id"],
                                                                                       json.dumps(span, sort_keys=True)))
-        note = RESTART_NOTE
-        if span["kind"] == "T1":
-            note += (" Note: this firmware's media engine runs E1 spans only; a T1 span is stored but left out "
-                     "at start (the media log says so).")
-        see_other("/config/spans?done=" + urllib.parse.quote_plus(note))
+        see_other("/config/spans?done=" + urllib.parse.quote_plus(RESTART_NOTE))
 
     @app.post("/config/seats", roles=ADMIN)
     def seats_post():
