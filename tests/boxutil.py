@@ -55,3 +55,20 @@ def make_bundle_module():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def stop_box(proc, log_dir, tail=3000):
+    """Stop a supervisor started by a test (SIGTERM, then SIGKILL after 15 s) and print the end
+    of every daemon's log, so a failure shows what the box said."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    for fn in sorted(os.listdir(log_dir)) if os.path.isdir(log_dir) else []:
+        with open(os.path.join(log_dir, fn), errors="replace") as f:
+            sys.stdout.write("\n----- %s -----\n%s" % (fn, f.read()[-tail:]))

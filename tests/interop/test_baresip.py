@@ -15,7 +15,6 @@ import json
 import os
 import queue
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import wave
 
 import pytest
 
-from boxutil import free_port, goertzel_power as power, wait_until
+from boxutil import free_port, goertzel_power as power, stop_box, wait_until
 from callbox.auth import hash_password
 from callbox.bus import socket_path
 from callbox.bus.client import BusClient
@@ -168,14 +167,7 @@ def sipbox(tmp_path_factory):
     finally:
         if phone is not None:
             phone.close()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        for fn in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
-            with open(os.path.join(logs, fn), errors="replace") as f:
-                sys.stdout.write("\n----- %s -----\n%s" % (fn, f.read()[-3000:]))
+        stop_box(proc, logs)
         if phone is not None:
             with open(os.path.join(phone.dir, "baresip.log"), errors="replace") as f:
                 sys.stdout.write("\n----- baresip -----\n%s" % f.read()[-4000:])

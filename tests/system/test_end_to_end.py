@@ -18,7 +18,7 @@ import wave
 
 import pytest
 
-from boxutil import free_port, goertzel_power, wait_until
+from boxutil import free_port, goertzel_power, stop_box, wait_until
 from callbox.auth import hash_password
 from callbox.bus import socket_path
 from callbox.bus.client import BusClient
@@ -47,15 +47,7 @@ def box(tmp_path_factory):
     try:
         yield info
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        for fn in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
-            with open(os.path.join(logs, fn), errors="replace") as f:
-                tail = f.read()[-3000:]
-            sys.stdout.write("\n----- %s -----\n%s" % (fn, tail))
+        stop_box(proc, logs)
 
 
 def test_one_call_crosses_the_whole_box(box):

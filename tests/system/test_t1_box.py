@@ -1,13 +1,12 @@
 """A T1 PRI box (23B+D, ESF, mu-law) in simulation: one call from the simulated exchange
 crosses the T1 span, the IVR (a DTMF digit in mu-law) and the queue to a simulated agent."""
 import os
-import signal
 import subprocess
 import sys
 
 import pytest
 
-from boxutil import free_port, wait_until
+from boxutil import free_port, stop_box, wait_until
 from callbox.bus import socket_path
 from callbox.bus.client import BusClient
 from callbox.config.defaults import seed_simulation
@@ -49,11 +48,4 @@ def test_a_call_over_a_t1_pri_span(tmp_path):
         assert events["call.answered"]["agent"] == "1001"
         assert events["call.ended"]["disposition"] == "answered"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        for fn in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
-            with open(os.path.join(logs, fn), errors="replace") as f:
-                sys.stdout.write("\n----- %s -----\n%s" % (fn, f.read()[-2500:]))
+        stop_box(proc, logs)
