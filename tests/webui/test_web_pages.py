@@ -237,3 +237,31 @@ def test_dchan_state_comes_from_call_control(admin, bus):
     spans = admin.get("/api/live").json()["spans"]
     assert spans[0]["dchan"] == "up"
     assert all(s["dchan"] == "unknown" for s in spans[1:])
+
+
+def test_each_user_chooses_chinese_or_english(login_as, new_client, app, store):
+    c = login_as("agent")
+    sup = login_as("supervisor")
+    sup.post("/account/lang", {"lang": "zh"})
+    wall = sup.get("/wallboard").text
+    assert "大屏" in wall and "最长等待" in wall and "今日服务水平" in wall
+    sup.post("/account/lang", {"lang": "en"})
+    page = c.get("/agent").text
+    assert '<html lang="en">' in page and "Log out" in page and 'value="zh"' in page
+    r = c.post("/account/lang", {"lang": "zh"}, headers={"Referer": "http://box/agent"})
+    assert r.status == 303 and r.location == "/agent"
+    page = c.get("/agent").text
+    assert '<html lang="zh">' in page and "退出" in page and "签入" in page and "坐席" in page
+    assert 'value="en"' in page                         # the way back to English
+    # another user is not affected; the choice survives a new login
+    assert "Log out" in login_as("supervisor").get("/").text
+    again = login_as("agent")
+    assert "退出" in again.get("/").text
+    assert c.post("/account/lang", {"lang": "fr"}).status == 400
+    assert c.post("/account/lang", {"lang": "en"}, csrf=False).status == 403
+    # before login the browser's language decides
+    anon = new_client(app)
+    assert "登录" in anon.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
+    assert "Log in" in anon.get("/login", headers={"Accept-Language": "en-GB"}).text
+    # backups keep the choice
+    assert [u["lang"] for u in store.backup()["users"] if u["role"] == "agent"] == ["zh"]

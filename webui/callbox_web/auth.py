@@ -99,8 +99,8 @@ class Users:
         return bool(self.store.query("SELECT 1 FROM users WHERE role='admin' LIMIT 1"))
 
     def get(self, username):
-        """The user as {"username", "role"}, or None."""
-        rows = self.store.query("SELECT username, role FROM users WHERE username=?", (username,))
+        """The user as {"username", "role", "lang"}, or None."""
+        rows = self.store.query("SELECT username, role, lang FROM users WHERE username=?", (username,))
         return rows[0] if rows else None
 
     def create_first_admin(self, username, password):

@@ -12,6 +12,7 @@ import urllib.parse
 
 from bottle import HTTPError, HTTPResponse, SimpleTemplate, request, response
 
+from callbox_web import i18n
 from callbox_web.audit import AuditLog
 from callbox_web.auth import PW_ITERATIONS, LoginLimiter, Sessions, Users
 
@@ -152,8 +153,13 @@ class Web:
         """
         user = self.current_user()
         sess = self.current_session()
+        lang = (user or {}).get("lang") if user else i18n.pick(request.get_header("Accept-Language"))
+        lang = lang if lang in i18n.LANGS else "en"
         ctx = {
             "user": user,
+            "lang": lang,
+            "t": i18n.translator(lang),
+            "lang_names": i18n.LANG_NAMES,
             "csrf": sess.csrf if sess else "",
             "nav": self.nav_for(user),
             "path": request.path,

@@ -271,7 +271,7 @@ class Store:
                 "queues": [dict(q, settings=q["settings"]) for q in self.queues()],
                 "ivr_flows": [{"name": f["name"], "flow": f["flow"]} for f in self.ivr_flows()],
                 "routes": self.routes(),
-                "users": self.query("SELECT username, pw_hash, role FROM users ORDER BY username"),
+                "users": self.query("SELECT username, pw_hash, role, lang FROM users ORDER BY username"),
                 "settings": {r["key"]: json.loads(r["value"]) for r in
                              self.query("SELECT key, value FROM settings WHERE key NOT LIKE 'callctl.%'")}}
 
@@ -326,8 +326,10 @@ class Store:
                     if x.get("role") not in ("admin", "supervisor", "agent", "viewer") or \
                             not str(x.get("pw_hash", "")).startswith("pbkdf2"):
                         raise ConfigError("role or password hash is not valid")
-                    self.db.execute("INSERT INTO users(username, pw_hash, role) VALUES(?, ?, ?)",
-                                    (x["username"], x["pw_hash"], x["role"]))
+                    if x.get("lang", "en") not in ("en", "zh"):
+                        raise ConfigError("lang %r is not en or zh" % (x.get("lang"),))
+                    self.db.execute("INSERT INTO users(username, pw_hash, role, lang) VALUES(?, ?, ?, ?)",
+                                    (x["username"], x["pw_hash"], x["role"], x.get("lang", "en")))
                 for key, value in (data.get("settings") or {}).items():
                     where = "settings.%s" % key
                     self.set_setting(key, value)

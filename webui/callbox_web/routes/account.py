@@ -1,8 +1,10 @@
-"""First-boot setup, login and logout."""
+"""First-boot setup, login and logout, and each user's language."""
 import time
+import urllib.parse
 
 from bottle import HTTPError, request, response
 
+from callbox_web import i18n
 from callbox_web.auth import ANYONE, PW_MIN_LEN, ROLES, check_new_password, check_username
 from callbox_web.context import safe_next, see_other
 
@@ -77,6 +79,23 @@ def install(app, web):
         web.end_session()
         web.audit.write(user["username"], "logout", "ip=%s" % web.client_ip())
         see_other("/login")
+
+    _install_lang(app, web)
+
+
+def _install_lang(app, web):
+    @app.post("/account/lang", roles=ROLES)
+    def set_lang():
+        """The logged-in user's language for every page (en or zh)."""
+        lang = request.forms.getunicode("lang", default="") or ""
+        if lang not in i18n.LANGS:
+            raise HTTPError(400, "lang: %r is not one of %s" % (lang, ", ".join(i18n.LANGS)))
+        user = web.current_user()
+        with web.db_lock:
+            web.store.execute("UPDATE users SET lang=? WHERE username=?", (lang, user["username"]))
+        request.environ.pop("callbox.user", None)
+        back = safe_next(urllib.parse.urlsplit(request.get_header("Referer") or "").path or "/")
+        see_other(back)
 
 
 def _clock_text(t):

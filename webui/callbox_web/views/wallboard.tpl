@@ -2,12 +2,12 @@
 % def pct(v):
 %   return "-" if v is None else "%.0f%%" % v
 % end
-<h1>Wallboard</h1>
-<p class="muted" id="wall-status" aria-live="polite">Updated every second.</p>
+<h1>{{t("Wallboard")}}</h1>
+<p class="muted" id="wall-status" aria-live="polite">{{t("Updated every second.")}}</p>
 <div class="wall-big">
-  <div><span class="wall-num" id="wall-waiting">{{wall["waiting"]}}</span><span class="wall-label">waiting</span></div>
+  <div><span class="wall-num" id="wall-waiting">{{wall["waiting"]}}</span><span class="wall-label">{{t("waiting")}}</span></div>
 % for st in states:
-  <div><span class="wall-num state-{{st}}" id="wall-agents-{{st}}">{{wall["agents"][st]}}</span><span class="wall-label">{{st}}</span></div>
+  <div><span class="wall-num state-{{st}}" id="wall-agents-{{st}}">{{wall["agents"][st]}}</span><span class="wall-label">{{t(st)}}</span></div>
 % end
 </div>
 <p class="error" id="wall-alarms"{{!"" if wall["alarms"] else " hidden"}}>
@@ -16,7 +16,7 @@
 % end
 </p>
 <table class="records wall" id="wall-queues">
-  <thead><tr><th>Queue</th><th>Waiting</th><th>Longest wait</th><th>SL today</th><th>Answered</th><th>Abandoned</th><th>Ready</th></tr></thead>
+  <thead><tr>{{!"".join("<th>%s</th>" % t(h) for h in ("Queue", "Waiting", "Longest wait", "SL today", "Answered", "Abandoned", "Ready"))}}</tr></thead>
   <tbody>
 % for q in wall["queues"]:
     <tr><td>{{q["name"]}}</td><td class="num">{{q["waiting"]}}</td><td class="num">{{fmt_dur(q["longest_wait_s"])}}</td>
