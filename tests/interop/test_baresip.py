@@ -38,6 +38,25 @@ PHONE_HZ = 600
 CALLER_HZ = 1000
 
 
+def _sip_port():
+    """A port baresip can take for SIP: free for UDP and TCP, and the next one for TLS."""
+    for _ in range(50):
+        port = free_port(socket.SOCK_DGRAM)
+        socks = []
+        try:
+            for kind, p in ((socket.SOCK_STREAM, port), (socket.SOCK_STREAM, port + 1), (socket.SOCK_DGRAM, port + 1)):
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise AssertionError("no free port pair for baresip")
+
+
 class Baresip:
     """A baresip process with its ctrl_tcp control channel (netstring-framed JSON)."""
 
@@ -45,23 +64,30 @@ class Baresip:
                  tone_hz=PHONE_HZ):
         self.dir = workdir
         os.makedirs(workdir, exist_ok=True)
-        self.ctrl_port = free_port()
-        with open(os.path.join(workdir, "config"), "w") as f:
-            f.write("\n".join([
-                "poll_method epoll", "sip_listen 127.0.0.1:%d" % free_port(socket.SOCK_DGRAM),
-                "audio_player aubridge,nowhere", "audio_source ausine,%d" % tone_hz,
-                "audio_alert aubridge,nowhere", "ausrc_srate 48000", "auplay_srate 48000", "ausrc_channels 2", "auplay_channels 1",
-                "module_path /usr/lib/baresip/modules", "module g711.so", "module ausine.so",
-                "module aubridge.so", "module sndfile.so", "module_app account.so", "module_app menu.so",
-                "module_app ctrl_tcp.so", "ctrl_tcp_listen 127.0.0.1:%d" % self.ctrl_port,
-                "snd_path %s" % workdir] + (["module srtp.so", "sip_cafile %s" % cafile] if cafile else []) + [""]))
         with open(os.path.join(workdir, "accounts"), "w") as f:
             f.write("<sip:%s@127.0.0.1:%d;transport=%s>;auth_pass=%s;regint=600;audio_codecs=PCMA%s\n"
                     % (user, box_port, transport, password, account_params))
         self.log = open(os.path.join(workdir, "baresip.log"), "w")
-        self.proc = subprocess.Popen(["baresip", "-f", workdir, "-v", "-s", "-n", "127.0.0.1"], stdout=self.log, stderr=subprocess.STDOUT,
-                                     cwd=workdir)
-        self.sock = wait_until(self._connect, 15, "baresip's ctrl_tcp")
+        for attempt in range(3):
+            # ports are picked free, but another process may take one first: then start again
+            self.ctrl_port = free_port()
+            with open(os.path.join(workdir, "config"), "w") as f:
+                f.write("\n".join([
+                    "poll_method epoll", "sip_listen 127.0.0.1:%d" % _sip_port(),
+                    "audio_player aubridge,nowhere", "audio_source ausine,%d" % tone_hz,
+                    "audio_alert aubridge,nowhere", "ausrc_srate 48000", "auplay_srate 48000", "ausrc_channels 2",
+                    "auplay_channels 1", "module_path /usr/lib/baresip/modules", "module g711.so", "module ausine.so",
+                    "module aubridge.so", "module sndfile.so", "module_app account.so", "module_app menu.so",
+                    "module_app ctrl_tcp.so", "ctrl_tcp_listen 127.0.0.1:%d" % self.ctrl_port,
+                    "snd_path %s" % workdir] + (["module srtp.so", "sip_cafile %s" % cafile] if cafile else []) + [""]))
+            self.proc = subprocess.Popen(["baresip", "-f", workdir, "-v", "-s", "-n", "127.0.0.1"], stdout=self.log,
+                                         stderr=subprocess.STDOUT, cwd=workdir)
+            self.sock = wait_until(lambda: self._connect() or (self.proc.poll() is not None and "exited"), 15,
+                                   "baresip's ctrl_tcp")
+            if self.sock != "exited":
+                break
+        else:
+            raise AssertionError("baresip did not start three times; see %s/baresip.log" % workdir)
         self.events = queue.Queue()
         self.responses = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
