@@ -622,3 +622,58 @@ def test_in_call_codes_keyed_on_the_agents_phone_consult_and_complete(tmp_path, 
     assert call.state == "connected" and not w.cc.consults
     key("*1queue", seat=2)                        # letters never come from a keypad: nothing happens
     w.st.close()
+
+
+def test_called_number_translation_and_routes_to_a_seat_an_agent_or_an_outside_number(tmp_path, clock):
+    def configure(st):
+        st.put_queue({"name": "support", "acw_s": 3})
+        _routes(st, ("200", "seat:2"), ("300", "agent:1001"), ("400", "external:02161234567"),
+                ("500", "agent:nobody"), ("*", "queue:support"))
+        st.set_setting("routing.translations", [{"match": r"^0086(\d+)$", "replace": r"\1"},
+                                                {"match": r"^9(\d{3})$", "replace": r"\1"}])
+    w = build(tmp_path, clock, configure)
+    for login in ("1001", "1002"):
+        w.cc.acd.not_ready(login, "break")
+    # 0086200 -> 200 -> seat 2 (agent 1002, who is on a break: the call waits for 1002 only)
+    w.net.q931.setup("0086200", "13800000001")
+    w.clock.advance(0.1)
+    call = list(w.cc.calls.values())[-1]
+    assert call.dnis == "200" and call.state == "queued"
+    assert ["translated", "route"] == [e["event"] for e in w.st.call_events(call.call_id)][1:3]
+    w.cc.acd.ready("1001")
+    assert not _rings(w, 1)
+    w.cc.acd.ready("1002")
+    assert _rings(w, 2)[-1]["msg"]["call_id"] == call.call_id
+    # 9300 -> 300 -> agent 1001
+    w.net.q931.setup("9300", "13800000002")
+    w.clock.advance(0.1)
+    c2 = list(w.cc.calls.values())[-1]
+    assert c2.dnis == "300" and _rings(w, 1)[-1]["msg"]["call_id"] == c2.call_id
+    # 400 -> forwarded on the trunk to an outside number
+    w.net_events.clear()
+    w.net.q931.setup("400", "13800000003")
+    w.clock.advance(0.2)
+    c3 = [c for c in w.cc.calls.values() if c.dnis == "400"][0]
+    assert c3.state == "bridged" and [e["called"] for e in w.net_events if e["ev"] == "setup"] == ["02161234567"]
+    # an agent nobody is signed in as: goodbye, with the reason in the event log
+    w.net.q931.setup("500", "13800000004")
+    w.clock.advance(0.1)
+    c4 = [c for c in list(w.cc.calls.values()) if c.dnis == "500"][0]
+    assert "route_unavailable" in [e["event"] for e in w.st.call_events(c4.call_id)]
+    w.st.close()
+
+
+def test_route_targets_and_translation_rules_are_checked(tmp_path):
+    from callbox.config.store import Store
+    from callbox.errors import ConfigError
+    st = Store(str(tmp_path))
+    for bad in ("seat:x", "agent:", "external:12ab", "fax:1", "external:1"):
+        with pytest.raises(ConfigError, match="routes.target"):
+            st.put_route("*", bad)
+    for rules, words in (([{"match": "^(", "replace": ""}], "translations\\[0\\]"),
+                         ([{"match": "^1$", "replace": r"\2"}], "invalid group reference"),
+                         ([{"match": "1"}], "must be"), ("nope", "a list")):
+        st.set_setting("routing.translations", rules)
+        with pytest.raises(ConfigError, match=words):
+            st.translations()
+    st.close()

@@ -140,3 +140,20 @@ def test_sip_seat_password_is_stored_as_a_digest_secret_never_in_clear(admin, st
     assert r.status == 400 and "already seat 11" in r.text
     r = admin.post("/config/seats", {"id": "12", "backend": "sim://seat/12", "sip_password": "phone-pass-12"}, csrf=tok)
     assert r.status == 400 and "only SIP seats" in r.text
+
+
+def test_called_number_translation_rules_are_edited_as_lines_and_checked(admin, store):
+    tok = admin.csrf_token("/config/routes")
+    r = admin.post("/config/routes/translations", {"rules": "^0086(\\d+)$ -> \\1\n\n^9(\\d{3})$ -> \\1"}, csrf=tok)
+    assert r.status == 303
+    assert store.get_setting("routing.translations") == [{"match": "^0086(\\d+)$", "replace": "\\1"},
+                                                         {"match": "^9(\\d{3})$", "replace": "\\1"}]
+    assert "^0086(\\d+)$ -&gt; \\1" in admin.get("/config/routes").text
+    for text, words in (("^(bad -> x", "translations[0]"), ("no arrow here", "line 1"),
+                        ("^1$ -> \\3", "invalid group reference")):
+        r = admin.post("/config/routes/translations", {"rules": text}, csrf=tok)
+        assert r.status == 400 and words in r.text
+    assert len(store.get_setting("routing.translations")) == 2, "a refused edit replaced the rules"
+    assert admin.post("/config/routes", {"dnis": "200", "target": "seat:2"}, csrf=tok).status == 303
+    r = admin.post("/config/routes", {"dnis": "201", "target": "seat:two"}, csrf=tok)
+    assert r.status == 400 and "agent:&lt;login&gt;" in r.text

@@ -21,6 +21,7 @@ import time
 
 from callbox.acd.acd import Acd, Callback
 from callbox.calls.ivr import DEFAULT_FLOW, SURVEY_FLOW, Ivr, validate_flow
+from callbox.errors import ConfigError
 from callbox.signalling.trace import describe
 
 log = logging.getLogger("callbox.calls")
@@ -212,6 +213,11 @@ class CallControl:
         flows.setdefault("default", DEFAULT_FLOW)
         self.flows = flows
         self.routes = self.store.routes()
+        try:
+            self.translations = self.store.translations()
+        except ConfigError as e:
+            problems.append("called-number translation not loaded: %s" % e)
+            self.translations = []
         for p in problems:
             log.error("%s", p)
         stale = sorted(set(self.acd.queues) - {q["name"] for q in self.store.queues()})
@@ -238,6 +244,13 @@ class CallControl:
         if pattern.endswith("*"):
             return (number or "").startswith(pattern[:-1])
         return pattern == number
+
+    def translate(self, dnis):
+        """The called number after the first matching translation rule (or as received)."""
+        for rx, template in getattr(self, "translations", []):
+            if rx.fullmatch(dnis or ""):
+                return rx.sub(template, dnis, count=1)
+        return dnis
 
     def route(self, dnis, ani=""):
         """The first route whose called and calling number patterns match -> (target, priority)."""
@@ -358,6 +371,10 @@ class CallControl:
         self.publish("call.new", call.snapshot(self.wall))
         sp.q931.proceeding(ev["call"])
         sp.q931.connect(ev["call"])
+        new = self.translate(call.dnis)
+        if new != call.dnis:
+            self.event(call, "translated", {"from": call.dnis, "to": new})
+            call.dnis = new
         target, call.priority = self.route(call.dnis, call.ani)
         self.event(call, "route", {"target": target, "priority": call.priority})
         call.state = "ivr"
@@ -365,9 +382,26 @@ class CallControl:
         self.route_to(call, target)
 
     def route_to(self, call, target):
-        """Send a call to ``ivr:<flow>[#node]``, ``queue:<name>``, ``voicemail:<box>`` or
-        ``hangup``; ``seat:`` and ``external:`` are not built yet: the caller hears goodbye."""
+        """Send a call to ``ivr:<flow>[#node]``, ``queue:<name>``, ``voicemail:<box>``,
+        ``seat:<n>`` / ``agent:<login>`` (rings that agent first, through its first queue, the
+        queue takes the call if it does not answer), ``external:<number>`` (forwarded on a
+        trunk; back to goodbye if nobody answers) or ``hangup``."""
         kind, _, name = target.partition(":")
+        if kind in ("seat", "agent"):
+            agent = self.acd.agent_at_seat(int(name)) if kind == "seat" and name.isdigit() else \
+                self.acd.agents.get(name)
+            queue = agent.queues[0].name if agent is not None and agent.queues else None
+            if agent is None or agent.state == "logged-out" or queue is None:
+                self.event(call, "route_unavailable", {"target": target, "problem": "nobody signed in there"})
+                self.hangup(call, "goodbye")
+                return
+            self.enqueue(call, queue, agent=agent.login)
+            return
+        if kind == "external":
+            if call.direction == "internal" or call.span is None or not self._forward(call, name):
+                self.event(call, "route_unavailable", {"target": target, "problem": "cannot dial out"})
+                self.hangup(call, "goodbye")
+            return
         if kind == "voicemail":
             self.voicemail(call, name)
             return
@@ -889,14 +923,8 @@ class CallControl:
         self.event(call, "transfer", {"agent": agent.login, "to": target})
         call.transfers = getattr(call, "transfers", 0) + 1
         if kind == "external":
-            out = self.dial_out(name, call.ani or "")
-            if out is None:
+            if not self._forward(call, name, before=lambda: self._agent_side_end(call)):
                 raise ValueError("transfer target %s: no free trunk" % name)
-            self._agent_side_end(call)
-            self.media.send("chan.stop", {"ep": call.ep})
-            call.state, call.bridge, out.bridge = "bridged", out, call
-            out.transfer_of = call.call_id
-            self.media.send("media.connect", {"a": call.ep, "b": out.ep})
             return
         self._agent_side_end(call)
         call.state = "ivr"
@@ -906,6 +934,22 @@ class CallControl:
         self.route_to(call, target)
 
     # -- attended transfer (consultation) ----------------------------------------------
+    def _forward(self, call, number, before=None):
+        """Dial ``number`` on a trunk and bridge the caller to it (recorded once it answers;
+        a number that does not answer sends the caller back to its queue). False when no
+        trunk could take the call."""
+        out = self.dial_out(number, call.ani or "")
+        if out is None:
+            return False
+        if before is not None:
+            before()
+        self.ivr.stop(call)
+        self.media.send("chan.stop", {"ep": call.ep})
+        call.state, call.bridge, out.bridge = "bridged", out, call
+        out.transfer_of = call.call_id
+        self.media.send("media.connect", {"a": call.ep, "b": out.ep})
+        return True
+
     def _other_agent(self, agent, name, what):
         other = self.acd.agents.get(name)
         if other is None:

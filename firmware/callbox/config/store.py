@@ -36,6 +36,29 @@ def migrations():
 SCHEMA_VERSION = len(migrations())
 
 
+def check_translations(rules):
+    """Validate called-number translation rules; returns them compiled as (regex, template).
+
+    Raises:
+        ConfigError: a rule that is not {"match", "replace"}, a bad regex, or a template that
+            refers to a group the regex does not have.
+    """
+    if not isinstance(rules, list) or len(rules) > 100:
+        raise ConfigError("routing.translations: a list of at most 100 rules {match, replace}")
+    out = []
+    for i, r in enumerate(rules):
+        if not isinstance(r, dict) or set(r) != {"match", "replace"} or \
+                not all(isinstance(r[k], str) for k in r):
+            raise ConfigError("routing.translations[%d]: must be {\"match\": regex, \"replace\": text}" % i)
+        try:
+            rx = re.compile(r["match"])
+            rx.sub(r["replace"], "")      # compiles the template: a group the regex lacks is an error
+        except re.error as e:
+            raise ConfigError("routing.translations[%d]: %s" % (i, e)) from None
+        out.append((rx, r["replace"]))
+    return out
+
+
 class Store:
     """Open (creating and migrating as needed) the database in data_dir.
 
@@ -250,9 +273,10 @@ class Store:
         Raises:
             ConfigError: naming the field and the problem.
         """
-        if not re.match(r"^(ivr|queue|seat|voicemail):\S+$", target):
-            raise ConfigError("routes.target: %r is not ivr:<name>, queue:<name>, seat:<id> or voicemail:<box>"
-                              % target)
+        if not re.match(r"^(ivr|queue|voicemail):\S+$|^seat:[0-9]{1,4}$|^agent:[0-9A-Za-z_.-]{1,32}$|"
+                        r"^external:\+?[0-9]{2,24}$", target):
+            raise ConfigError("routes.target: %r is not ivr:<name>, queue:<name>, seat:<id>, agent:<login>, "
+                              "external:<number> or voicemail:<box>" % target)
         for field, v in (("dnis", dnis), ("ani", ani)):
             if not re.match(r"^(\*|[0-9#+]{1,32}\*?)$", str(v)):
                 raise ConfigError("routes.%s: %r must be digits, digits ending in '*' (a prefix) or '*'" % (field, v))
@@ -260,6 +284,13 @@ class Store:
             raise ConfigError("routes.priority: %r must be a whole number 0..100" % (priority,))
         self.db.execute("INSERT INTO routes(dnis, target, ani, priority) VALUES(?, ?, ?, ?)",
                         (str(dnis), target, str(ani), priority))
+
+    def translations(self):
+        """Called-number translation rules (setting ``routing.translations``): a list of
+        {"match": regex, "replace": template}; the first rule whose regex matches the whole
+        received number rewrites it before routing. Checked: ConfigError names the rule."""
+        rules = self.get_setting("routing.translations", []) or []
+        return check_translations(rules)
 
     # -- backup and restore ------------------------------------------------------
     BACKUP_FORMAT = "callbox-config-1"

@@ -13,7 +13,7 @@ import urllib.parse
 from bottle import request, response
 
 from callbox.acd.acd import STRATEGIES
-from callbox.config.store import E1_FRAMING, LINE_CODES, SIGNALLING, SPAN_CHOICES, T1_FRAMING
+from callbox.config.store import E1_FRAMING, LINE_CODES, SIGNALLING, SPAN_CHOICES, T1_FRAMING, check_translations
 from callbox.errors import BusError, ConfigError
 
 from callbox_web.auth import ROLES, check_new_password, check_username
@@ -173,10 +173,38 @@ def install(app, web):
         done("/config/agents", "agent %s" % login, "deleted (signed-in agents stay until they sign out)")
 
     # -- routes -------------------------------------------------------------------------
-    def routes_page(status=200, error=None, form=None):
+    def routes_page(status=200, error=None, form=None, rules_text=None):
         with web.db_lock:
             rows = web.store.routes()
-        return render("config_routes", status, title="Routes", routes=rows, error=error, form=form or {})
+            rules = web.store.get_setting("routing.translations", []) or []
+        if rules_text is None:
+            rules_text = "\n".join("%s -> %s" % (r.get("match", ""), r.get("replace", "")) for r in rules
+                                   if isinstance(r, dict))
+        return render("config_routes", status, title="Routes", routes=rows, error=error, form=form or {},
+                      rules_text=rules_text)
+
+    @app.post("/config/routes/translations", roles=ADMIN)
+    def translations_post():
+        """Called-number translation: one rule per line, ``regex -> replacement``."""
+        text = request.forms.getunicode("rules", default="") or ""
+        if len(text) > 8000:
+            return routes_page(413, "rules: at most 8000 characters", rules_text=text[:8000])
+        rules = []
+        for n, line in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
+            if not line.strip():
+                continue
+            match, sep, replace = line.partition(" -> ")
+            if not sep or not match.strip():
+                return routes_page(400, "rules line %d: %r is not 'regex -> replacement'" % (n, line[:60]),
+                                   rules_text=text)
+            rules.append({"match": match.strip(), "replace": replace.strip()})
+        try:
+            check_translations(rules)
+        except ConfigError as e:
+            return routes_page(400, "%s (line numbers count the rules)" % e, rules_text=text)
+        with web.db_lock:
+            web.store.set_setting("routing.translations", rules)
+        done("/config/routes", "called-number translation", json.dumps(rules))
 
     @app.get("/config/routes", roles=ADMIN, nav="Routes")
     def routes_get():

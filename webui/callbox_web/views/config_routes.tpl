@@ -24,7 +24,16 @@ ahead in the queue (VIP).</p>
   <input type="hidden" name="csrf_token" value="{{csrf}}">
   <label>Called (DNIS) <input name="dnis" value="{{form.get("dnis", "")}}" placeholder="10086 or 1008* or *"></label>
   <label>Calling (ANI) <input name="ani" value="{{form.get("ani", "")}}" placeholder="139* or *"></label>
-  <label>Target <input name="target" required value="{{form.get("target", "")}}" placeholder="queue:vip, ivr:main, ivr:main#ticket, voicemail:sales"></label>
+  <label>Target <input name="target" required value="{{form.get("target", "")}}" placeholder="queue:vip, ivr:main#ticket, seat:3, agent:1001, external:02161234567, voicemail:sales"></label>
   <label>Priority <input name="priority" size="3" value="{{form.get("priority", "")}}" placeholder="0"></label>
   <button type="submit">Add</button>
+</form>
+<h2>Called-number translation</h2>
+<p class="muted">Before routing, the first rule whose pattern matches the whole called number rewrites
+it. One rule per line: <code>regex -&gt; replacement</code>, e.g. <code>^0086(\d+)$ -&gt; \1</code>
+(drop a country prefix) or <code>^9(\d{3})$ -&gt; \1</code>.</p>
+<form method="post" action="/config/routes/translations" class="config">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <textarea name="rules" rows="5" cols="60" maxlength="8000">{{rules_text}}</textarea>
+  <button type="submit">Save rules</button>
 </form>
