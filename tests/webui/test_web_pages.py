@@ -265,3 +265,19 @@ def test_each_user_chooses_chinese_or_english(login_as, new_client, app, store):
     assert "Log in" in anon.get("/login", headers={"Accept-Language": "en-GB"}).text
     # backups keep the choice
     assert [u["lang"] for u in store.backup()["users"] if u["role"] == "agent"] == ["zh"]
+
+
+def test_the_chinese_catalogue_has_no_duplicate_or_empty_entries_and_covers_the_dashboard(login_as):
+    import ast
+    import os
+    import callbox_web.i18n as i18n
+    tree = ast.parse(open(os.path.join(os.path.dirname(i18n.__file__), "i18n.py"), encoding="utf-8").read())
+    zh = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "ZH"][0]
+    keys = [k.value for k in zh.value.keys]
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+    assert all(v.strip() for v in i18n.ZH.values())
+    c = login_as("supervisor")
+    c.post("/account/lang", {"lang": "zh"})
+    page = c.get("/").text
+    assert "总览" in page and "实时通话" in page and "中继线路" in page
+    assert "进行中的通话" in c.get("/supervise").text

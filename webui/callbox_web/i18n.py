@@ -21,12 +21,21 @@ ZH = {
     "acw": "话后处理", "logged-out": "未登录",
     # agent page
     "State": "状态", "at seat": "座席", "calls today": "今日通话", "Sign in": "签入", "Not ready": "未就绪",
-    "End after-call work": "结束话后处理", "Sign out": "签出", "Seat": "座席号", "Reason": "原因",
+    "End after-call work": "结束话后处理", "Sign out": "签出", "Reason": "原因",
     "Caller": "来电", "Number": "号码", "VIP": "贵宾", "IVR choices": "按键选择", "Entered": "输入信息",
     "Previous calls": "历史通话", "Hold": "保持", "Take back": "取回", "To": "转至", "Transfer": "转接",
     "Consult first": "先咨询", "Complete transfer": "完成转接", "Back to caller": "回到来电",
     "Disposition": "处理结果", "Note": "备注", "Save": "保存", "Wrap-up of call": "通话小结",
     "Callbacks waiting in the queues": "队列中等待的回拨", "yes": "是", "no": "否",
+    # dashboard
+    "Spans": "中继线路", "Span": "中继", "Type": "类型", "Status": "状态", "Alarms": "告警", "D-channel": "D信道",
+    "No spans configured.": "未配置中继。", "Live calls": "实时通话", "Span/chan": "中继/信道", "ANI": "主叫",
+    "DNIS": "被叫", "Seat": "座席号", "Duration": "时长", "No calls in progress.": "当前没有通话。",
+    "Login": "工号", "Name": "姓名", "For": "持续", "Calls": "通话数", "No agents.": "没有坐席。",
+    "Agents ready": "就绪坐席", "No queues.": "没有队列。",
+    # supervise
+    "Calls in progress": "进行中的通话", "Call": "通话", "Supervised": "监控中", "Action": "操作",
+    "My seat": "我的座席号", "listen": "监听", "whisper": "耳语", "barge": "强插", "off": "结束",
 }
 CATALOGUES = {"zh": ZH}
 

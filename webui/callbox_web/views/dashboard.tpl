@@ -1,16 +1,16 @@
 % rebase("base")
-<h1>Dashboard</h1>
+<h1>{{t("Dashboard")}}</h1>
 <p class="muted" id="live-status" aria-live="polite"></p>
 <div class="panels">
 % for key, heading, columns, empty in panels:
 %   error = live["errors"].get(key)
 <section class="panel" id="panel-{{key}}">
-  <h2>{{heading}}</h2>
+  <h2>{{t(heading)}}</h2>
   <p class="error" data-error-for="{{key}}"{{!"" if error else " hidden"}}>{{error or ""}}</p>
-  <table data-panel="{{key}}" data-empty="{{empty}}"{{!" hidden" if error else ""}}>
+  <table data-panel="{{key}}" data-empty="{{t(empty)}}"{{!" hidden" if error else ""}}>
     <thead><tr>
 %   for col in columns:
-      <th>{{col}}</th>
+      <th>{{t(col)}}</th>
 %   end
     </tr></thead>
     <tbody>
@@ -22,7 +22,7 @@
       </tr>
 %   end
 %   if not rows[key]:
-      <tr class="empty"><td colspan="{{len(columns)}}">{{empty}}</td></tr>
+      <tr class="empty"><td colspan="{{len(columns)}}">{{t(empty)}}</td></tr>
 %   end
     </tbody>
   </table>

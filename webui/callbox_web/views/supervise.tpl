@@ -1,17 +1,16 @@
 % rebase("base")
-<h1>Supervise</h1>
+<h1>{{t("Supervise")}}</h1>
 % if notice:
 <p class="notice" role="status">Done: {{notice}}</p>
 % end
 % if error:
 <p class="error" role="alert">{{error}}</p>
 % end
-<h2>Calls in progress</h2>
+<h2>{{t("Calls in progress")}}</h2>
 <p class="muted">Listen, whisper (the agent hears you, the caller does not) or barge in (everyone hears
 everyone) from your own seat's phone. Off ends the supervision.</p>
 <table class="records">
-  <thead><tr><th>Call</th><th>ANI</th><th>Queue</th><th>Agent</th><th>Seat</th><th>State</th><th>Supervised</th>
-    <th>Action</th></tr></thead>
+  <thead><tr>{{!"".join("<th>%s</th>" % t(h) for h in ("Call", "ANI", "Queue", "Agent", "Seat", "State", "Supervised", "Action"))}}</tr></thead>
   <tbody>
 % for c in calls:
     <tr>
@@ -24,9 +23,9 @@ everyone) from your own seat's phone. Off ends the supervision.</p>
         <form method="post" action="/supervise/call" class="inline">
           <input type="hidden" name="csrf_token" value="{{csrf}}">
           <input type="hidden" name="call_id" value="{{c.get("call_id")}}">
-          <label>My seat <input name="seat" size="4" inputmode="numeric" required></label>
+          <label>{{t("My seat")}} <input name="seat" size="4" inputmode="numeric" required></label>
 %     for m in modes:
-          <button type="submit" name="mode" value="{{m}}">{{m}}</button>
+          <button type="submit" name="mode" value="{{m}}">{{t(m)}}</button>
 %     end
         </form>
 %   end
@@ -34,7 +33,7 @@ everyone) from your own seat's phone. Off ends the supervision.</p>
     </tr>
 % end
 % if not calls:
-    <tr class="empty"><td colspan="8">No calls in progress.</td></tr>
+    <tr class="empty"><td colspan="8">{{t("No calls in progress.")}}</td></tr>
 % end
   </tbody>
 </table>
