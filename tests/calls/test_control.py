@@ -677,3 +677,29 @@ def test_route_targets_and_translation_rules_are_checked(tmp_path):
         with pytest.raises(ConfigError, match=words):
             st.translations()
     st.close()
+
+
+def test_overlap_receiving_routes_once_a_route_names_the_whole_number(tmp_path, clock):
+    from callbox.signalling.q931 import (BearerCapability, CalledPartyNumber, ChannelId, Message, encode)
+
+    def configure(st):
+        st.set_setting("pri.overlap", True)
+        _routes(st, ("10086", "queue:support"), ("*", "ivr:default"))
+    w = build(tmp_path, clock, configure)
+    q = w.cc.spans[0].q931
+    assert q.overlap is True
+    # the exchange dials in overlap: SETUP with "100", then INFORMATION "8", "6" (sent by hand:
+    # the simulated exchange's own stack sends en bloc, so it does not see the box's answers)
+    acks = []
+    w.net.q931._rx_unknown_cref = lambda h, ours, desc: acks.append(h.mtype)
+    w.net.lapd.send(encode(Message("SETUP", 0x41, False, [BearerCapability(), ChannelId(channel=3, exclusive=True),
+                                                           CalledPartyNumber(digits="100")])))
+    w.clock.advance(0.1)
+    assert not w.cc.calls
+    for d in "86":
+        w.net.lapd.send(encode(Message("INFORMATION", 0x41, False, [CalledPartyNumber(digits=d)])))
+        w.clock.advance(0.1)
+    call = list(w.cc.calls.values())[-1]
+    assert call.dnis == "10086" and call.queue == "support"
+    assert acks[:3] == ["SETUP_ACKNOWLEDGE", "CALL_PROCEEDING", "CONNECT"]
+    w.st.close()

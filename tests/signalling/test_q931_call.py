@@ -461,7 +461,8 @@ def test_restart_clears_the_channel():
     reply = t.rx("08 02 00 00 46 18 03 A9 83 81 79 01 80")
     assert reply.mtype == "RESTART_ACKNOWLEDGE" and reply.cref == 0 and reply.cref_flag is True
     assert reply.get(ChannelId) == ChannelId(channel=1) and reply.get(RestartIndicator).restart_class == 0
-    assert t.q.calls == {} and simple(t.events)[-1] == ("released", 41)
+    assert t.q.calls == {} and simple(t.events)[-2:] == [("released", 41), "restart"]
+    assert t.events[-1]["chans"] == [1]
     reply = t.rx("08 02 00 00 46 79 01 80")               # class 0 without a channel
     assert (reply.mtype, reply.get(Cause).value) == ("STATUS", 96)
 
@@ -495,7 +496,7 @@ def test_table_handlers_exist_and_states_have_timers_from_the_table():
         assert hasattr(Q931Link, row.handler), row.handler
         assert set(sides) <= {"U", "N"}
     named = {name for _, u, n in STATES.values() for name in (u, n) if name}
-    assert named == {"T301", "T303", "T305", "T308", "T310", "T313"}
+    assert named == {"T301", "T302", "T303", "T305", "T308", "T310", "T313"}
     assert set(TimerTable(q931_call.TIMER_DEFS).definition(n).name for n in named) == named
     assert STATES["CALL_INITIATED"][0] == 1 and STATES["RELEASE_REQUEST"][0] == 19
     assert q931_call.USER_TABLE.permitted("ACTIVE") == sorted([
@@ -521,3 +522,83 @@ def test_golden_basic_call_log(pair):
     pair.run(0.1)
     got = "\n".join(pair.q931_log) + "\n"
     assert got == (EXPECTED / "q931_basic_call.log").read_text()
+
+
+
+# -- overlap receiving -----------------------------------------------------------------------------
+
+def _overlap(side, **kw):
+    t = Lone(side)
+    t.q.overlap = True
+    for k, v in kw.items():
+        setattr(t.q, k, v)
+    return t
+
+
+def _setup_msg(cref, digits, complete=False, side="user"):
+    ies = [BearerCapability(), ChannelId(channel=7, exclusive=True)]
+    if digits is not None:
+        ies.append(CalledPartyNumber(digits=digits))
+    if complete:
+        ies.append(SendingComplete())
+    return encode(Message("SETUP", cref, False, ies))
+
+
+def _info(cref, digits, complete=False):
+    ies = [CalledPartyNumber(digits=digits)] + ([SendingComplete()] if complete else [])
+    return encode(Message("INFORMATION", cref, False, ies))
+
+
+@pytest.mark.parametrize("side, state_no", [("user", 25), ("network", 2)])
+def test_overlap_receiving_collects_digits_until_sending_complete(side, state_no):
+    t = _overlap(side)
+    reply = t.rx(_setup_msg(9, "10"))
+    assert reply.mtype == "SETUP_ACKNOWLEDGE" and reply.get(ChannelId).channel == 7 and t.events == []
+    t.clock.advance(10)
+    t.rx(_info(9, "0"))
+    t.clock.advance(10)                                    # T302 (15 s) restarted by every digit
+    t.rx(_info(9, "8"))
+    assert t.events == []
+    status = t.rx(encode(Message("STATUS_ENQUIRY", 9, False, [])))
+    assert status.get(CallState).value == state_no
+    t.rx(_info(9, "6", complete=True))
+    assert [(e["ev"], e["called"], e["chan"]) for e in t.events] == [("setup", "10086", 7)]
+    cid = t.events[0]["call"]
+    t.q.proceeding(cid)
+    t.q.connect(cid)
+    assert [m.mtype for m in t.out[-2:]] == ["CALL_PROCEEDING", "CONNECT"]
+    assert t.out[-2].get(ChannelId) is None, "the channel was already named in SETUP ACKNOWLEDGE"
+    n = len(t.out)
+    t.rx(_info(9, "9"))                                     # late digits are ignored, no crash
+    assert len(t.out) == n and "INFORMATION is not used" in t.log[-1] and len(t.events) == 1
+
+
+def test_overlap_ends_by_the_number_rule_or_t302_and_clears_with_28_without_digits():
+    t = _overlap("user", number_complete=lambda d: d == "10086")
+    t.rx(_setup_msg(11, "100"))
+    t.rx(_info(11, "86"))
+    assert [e["called"] for e in t.events] == ["10086"]     # the rule saw a whole number
+    t2 = _overlap("user")
+    t2.rx(_setup_msg(12, "95"))
+    t2.clock.advance(15.5)                                 # T302: go on with what arrived
+    assert [e["called"] for e in t2.events] == ["95"]
+    t3 = _overlap("user")
+    t3.rx(_setup_msg(13, None))
+    t3.clock.advance(15.5)                                 # nothing dialled: cause 28
+    assert t3.events == [] and t3.out[-1].mtype == "DISCONNECT" and t3.out[-1].get(Cause).value == 28
+    t4 = _overlap("user")
+    t4.rx(_setup_msg(14, "12", complete=True))             # Sending Complete in the SETUP: en bloc
+    assert t4.out == [] and [e["called"] for e in t4.events] == ["12"]
+    t5 = _overlap("user")
+    t5.rx(_setup_msg(15, "123#"))                          # '#' ends the number too
+    assert [e["called"] for e in t5.events] == ["123"]
+    t6 = _overlap("user")                                  # the caller gives up while dialling
+    t6.rx(_setup_msg(16, "1"))
+    t6.rx(encode(Message("DISCONNECT", 16, False, [Cause(value=16)])))
+    assert t6.out[-1].mtype == "RELEASE"
+
+
+def test_without_overlap_a_setup_without_sending_complete_is_complete():
+    t = Lone("user")
+    t.rx(_setup_msg(9, "10"))
+    assert [e["called"] for e in t.events] == ["10"] and t.out == []

@@ -127,6 +127,8 @@ class CallControl:
             if s["enabled"] and s["signalling"] == "pri":
                 sid = s["id"]
                 kw = {"kind": "T1"} if s.get("kind") == "T1" else {}
+                if self.store.get_setting("pri.overlap", False) is True:
+                    kw.update(overlap=True, number_complete=self.number_complete)
                 self.spans[sid] = span_factory(
                     sid, s["side"], lambda fr, sid=sid: self._dchan_tx(sid, fr),
                     lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
@@ -251,6 +253,12 @@ class CallControl:
             if rx.fullmatch(dnis or ""):
                 return rx.sub(template, dnis, count=1)
         return dnis
+
+    def number_complete(self, digits):
+        """Overlap receiving: the digits so far are a whole number when, translated, a route
+        names exactly them (prefix and catch-all routes wait for Sending Complete or T302)."""
+        dnis = self.translate(digits)
+        return any(r["dnis"] == dnis for r in self.routes)
 
     def route(self, dnis, ani=""):
         """The first route whose called and calling number patterns match -> (target, priority)."""

@@ -20,19 +20,21 @@ class PriSpan:
         clock: call_later()/time() (the asyncio loop in daemons).
         on_link (callable): on_link(bool) when the data link comes up or goes down.
         kind (str): "E1" (30B+D, A-law) or "T1" (23B+D, mu-law).
+        overlap (bool), number_complete (callable): overlap receiving (see Q931Link).
     """
 
-    def __init__(self, sid, side, send_frame, on_event, clock, on_link=None, kind="E1"):
+    def __init__(self, sid, side, send_frame, on_event, clock, on_link=None, kind="E1", overlap=False,
+                 number_complete=None):
         self.sid = sid
         self.side = side
         self.kind = kind
         self.on_link = on_link or (lambda up: None)
         name = "span%d" % sid
+        kw = {"overlap": overlap, "number_complete": number_complete}
         if kind == "T1":
             # 23B+D: B-channels 1..23, mu-law (the D-channel is channel 24)
-            self.q931 = Q931Link(name, side, self._send_l3, clock, on_event, channels=range(1, 24), law="ulaw")
-        else:
-            self.q931 = Q931Link(name, side, self._send_l3, clock, on_event)
+            kw.update(channels=range(1, 24), law="ulaw")
+        self.q931 = Q931Link(name, side, self._send_l3, clock, on_event, **kw)
         self.lapd = Lapd(name, side, send_frame, self.q931.receive, self._l2_state, clock)
         self.link = False
         self.line_is_up = False

@@ -54,6 +54,7 @@ TIMER_DEFS = (
     TimerDef("T309", 90.0, "s", "data link down: keep active calls this long", 1.0, 600.0),
     TimerDef("T310", 30.0, "s", "CALL PROCEEDING received: wait for ALERTING/CONNECT/DISCONNECT", 10.0, 120.0),
     TimerDef("T313", 4.0, "s", "CONNECT sent (user side): wait for CONNECT ACKNOWLEDGE", 1.0, 60.0),
+    TimerDef("T302", 15.0, "s", "SETUP ACKNOWLEDGE sent (overlap receiving): wait for more digits", 5.0, 60.0),
 )
 
 DEFAULT_E1_CHANNELS = tuple(c for c in range(1, 32) if c != 16)   # TS16 carries the D-channel
@@ -72,6 +73,7 @@ STATES = {
     "DISCONNECT_REQUEST": (11, "T305", None),
     "DISCONNECT_INDICATION": (12, None, "T305"),
     "RELEASE_REQUEST": (19, "T308", "T308"),
+    "OVERLAP_RECEIVING": (25, "T302", "T302"),    # U25; on the network side it is N2 (see _state_number)
 }
 
 COUNTERS = {
@@ -93,6 +95,7 @@ COUNTERS = {
 U1, U3, U4, U6, U7, U8, U9, U10 = ("CALL_INITIATED", "OUTGOING_CALL_PROCEEDING", "CALL_DELIVERED", "CALL_PRESENT",
                                     "CALL_RECEIVED", "CONNECT_REQUEST", "INCOMING_CALL_PROCEEDING", "ACTIVE")
 U11, U12, U19 = "DISCONNECT_REQUEST", "DISCONNECT_INDICATION", "RELEASE_REQUEST"
+U25 = "OVERLAP_RECEIVING"
 _CALL_STATES = tuple(s for s in STATES if s != "NULL")
 _BEFORE_RELEASE = tuple(s for s in _CALL_STATES if s != U19)
 
@@ -123,26 +126,28 @@ ROWS = [
     _rows("N", [U7], "T301", "_t301", [U12]),
     _rows("N", [U9], "T310", "_t310", [U12]),
     # -- the far end places a call, we answer -------------------------------------------------------
-    _rows("U", ["NULL"], "SETUP", "_rx_setup", [U6, "NULL"]),
-    _rows("N", ["NULL"], "SETUP", "_rx_setup", [U1, "NULL"]),
-    _rows("U", [U6], "PROCEEDING_REQ", "_req_proceeding", [U9]),
-    _rows("N", [U1], "PROCEEDING_REQ", "_req_proceeding", [U3]),
-    _rows("U", [U6, U9], "ALERTING_REQ", "_req_alerting", [U7]),
-    _rows("N", [U1, U3], "ALERTING_REQ", "_req_alerting", [U4]),
-    _rows("U", [U6, U9, U7], "CONNECT_REQ", "_req_connect", [U8]),
-    _rows("N", [U1, U3, U4], "CONNECT_REQ", "_req_connect", [U10]),
+    _rows("U", ["NULL"], "SETUP", "_rx_setup", [U6, U25, "NULL"]),
+    _rows("N", ["NULL"], "SETUP", "_rx_setup", [U1, U25, "NULL"]),
+    _rows("UN", [U25], "INFORMATION", "_rx_information"),
+    _rows("UN", [U25], "T302", "_t302", [U11, U12]),
+    _rows("U", [U6, U25], "PROCEEDING_REQ", "_req_proceeding", [U9]),
+    _rows("N", [U1, U25], "PROCEEDING_REQ", "_req_proceeding", [U3]),
+    _rows("U", [U6, U9, U25], "ALERTING_REQ", "_req_alerting", [U7]),
+    _rows("N", [U1, U3, U25], "ALERTING_REQ", "_req_alerting", [U4]),
+    _rows("U", [U6, U9, U7, U25], "CONNECT_REQ", "_req_connect", [U8]),
+    _rows("N", [U1, U3, U4, U25], "CONNECT_REQ", "_req_connect", [U10]),
     _rows("U", [U8], "CONNECT_ACKNOWLEDGE", "_rx_connect_ack", [U10]),
     _rows("N", [U10], "CONNECT_ACKNOWLEDGE", "_rx_connect_ack"),
     _rows("U", [U8], "T313", "_t313", [U11]),
     # -- clearing ----------------------------------------------------------------------------------
     _rows("U", [U6], "DISCONNECT_REQ", "_req_reject", ["NULL"]),
     _rows("N", [U1], "DISCONNECT_REQ", "_req_reject", ["NULL"]),
-    _rows("U", [U1, U3, U4, U7, U8, U9, U10], "DISCONNECT_REQ", "_req_disconnect", [U11]),
-    _rows("N", [U3, U4, U6, U7, U9, U10], "DISCONNECT_REQ", "_req_disconnect", [U12]),
+    _rows("U", [U1, U3, U4, U7, U8, U9, U10, U25], "DISCONNECT_REQ", "_req_disconnect", [U11]),
+    _rows("N", [U3, U4, U6, U7, U9, U10, U25], "DISCONNECT_REQ", "_req_disconnect", [U12]),
     _rows("U", [U12], "DISCONNECT_REQ", "_req_release", [U19]),
     _rows("N", [U11], "DISCONNECT_REQ", "_req_release", [U19]),
-    _rows("U", [U1, U3, U4, U6, U7, U8, U9, U10], "DISCONNECT", "_rx_disconnect", [U12]),
-    _rows("N", [U1, U3, U4, U6, U7, U9, U10], "DISCONNECT", "_rx_disconnect", [U11]),
+    _rows("U", [U1, U3, U4, U6, U7, U8, U9, U10, U25], "DISCONNECT", "_rx_disconnect", [U12]),
+    _rows("N", [U1, U3, U4, U6, U7, U9, U10, U25], "DISCONNECT", "_rx_disconnect", [U11]),
     _rows("U", [U11], "DISCONNECT", "_rx_disconnect_collision", [U19]),
     _rows("N", [U12], "DISCONNECT", "_rx_disconnect_collision", [U19]),
     _rows("U", [U11], "T305", "_t305", [U19]),
@@ -154,7 +159,8 @@ ROWS = [
     # -- status, maintenance, data link --------------------------------------------------------------
     _rows("UN", _CALL_STATES, "STATUS_ENQUIRY", "_rx_status_enquiry"),
     _rows("UN", _CALL_STATES, "STATUS", "_rx_status", ["NULL"]),
-    _rows("UN", _CALL_STATES, ("INFORMATION", "NOTIFY", "FACILITY"), "_rx_ignored"),
+    _rows("UN", [st for st in _CALL_STATES if st != U25], ("INFORMATION", "NOTIFY", "FACILITY"), "_rx_ignored"),
+    _rows("UN", [U25], ("NOTIFY", "FACILITY"), "_rx_ignored"),
     _rows("UN", _CALL_STATES, "RESTART", "_restart", ["NULL"]),
     _rows("UN", _CALL_STATES, "LINK_DOWN", "_link_down", ["NULL"]),
     _rows("UN", [U10], "LINK_UP", "_link_up"),
@@ -200,18 +206,25 @@ class Q931Link(Deferred):
             {"ev": "proceeding"|"alerting"|"connect", "call", "chan"} answers to our SETUP;
             {"ev": "progress", "call", "description"}; {"ev": "connect_ack", "call"};
             {"ev": "disconnect", "call", "cause"} the far end started clearing (the link answers it);
-            {"ev": "released", "call", "cause"} the call, its CRV and channel are free.
+            {"ev": "released", "call", "cause"} the call, its CRV and channel are free;
+            {"ev": "restart", "call": None, "chans": [...]} the far end restarted channels (acknowledged).
         timers (TimerTable or None): Q.931 timers (``TIMER_DEFS``); defaults if None.
         log (callable or None): log(str) for every event and transition; default: INFO on "callbox.q931".
         channels (iterable of int): B-channels of the interface (default E1: 1..15, 17..31).
         law (str): layer 1 of the bearer capability in calls we place: "alaw" or "ulaw".
+        overlap (bool): overlap receiving: a SETUP without Sending Complete gets SETUP
+            ACKNOWLEDGE and the number grows with INFORMATION messages until Sending
+            Complete, ``number_complete(digits)`` says so, or T302 expires (then the call
+            goes on with the digits it has, or is cleared with cause 28 if it has none).
+            When off, a SETUP is taken as complete (en bloc), with or without a number.
+        number_complete (callable or None): digits -> True when they are a whole number.
 
     Raises:
         ValueError: bad side, channels or law; timers lacks a Q.931 timer.
     """
 
     def __init__(self, name, side, send, clock, events, timers=None, log=None, channels=DEFAULT_E1_CHANNELS,
-                 law="alaw"):
+                 law="alaw", overlap=False, number_complete=None):
         if side not in ("user", "network"):
             raise ValueError("Q931Link %s: side %r is not one of: user, network" % (name, side))
         channels = tuple(sorted(set(channels)))
@@ -231,6 +244,8 @@ class Q931Link(Deferred):
         self._log = log if log is not None else logging.getLogger("callbox.q931").info
         self.channels = channels
         self.law = law
+        self.overlap = bool(overlap)
+        self.number_complete = number_complete or (lambda digits: False)
         self.link_ok = False
         self._table = USER_TABLE if side == "user" else NETWORK_TABLE
         self._user = side == "user"
@@ -503,7 +518,11 @@ class Q931Link(Deferred):
         return Cause(value=value, location=self._location)
 
     def _tx_status(self, call, cause):
-        self._tx(call, "STATUS", [self._cause(cause), CallState(STATES[call.state][0])])
+        self._tx(call, "STATUS", [self._cause(cause), CallState(self._state_number(call.state))])
+
+    def _state_number(self, state):
+        """The Q.931 call state number (overlap receiving is U25 on the user side, N2 on the network side)."""
+        return 2 if state == U25 and not self._user else STATES[state][0]
 
     def _tx_answer(self, call, mtype):
         ies = []
@@ -615,6 +634,7 @@ class Q931Link(Deferred):
                 self._dispatch(self._calls[cid], "RESTART", "restart of channel %d" % chan)
         ies = ([ci] if ci is not None else []) + [ri]
         self._stateless(0, msg.cref_flag, "acknowledging RESTART", ("RESTART_ACKNOWLEDGE", ies))
+        self._post(self._deliver_event, {"ev": "restart", "call": None, "chans": chans})
 
     def restart_interface(self):
         """Send RESTART for the whole interface (global call reference, class 7) and clear our
@@ -624,6 +644,24 @@ class Q931Link(Deferred):
             for call in list(self._calls.values()):
                 self._dispatch(call, "RESTART", "restart of the whole interface")
             self._stateless(0, False, "sending RESTART (all channels)", ("RESTART", [RestartIndicator(7)]))
+
+    def restart_channel(self, chan):
+        """Send RESTART for one B-channel (class 0 with its channel identification) and clear
+        our call on it, if any.
+
+        Raises:
+            SignallingError: the channel is not on this interface, or the data link is down.
+        """
+        if chan not in self.channels:
+            raise SignallingError("Restarting on %s: channel %r is not one of this interface's" % (self.name, chan))
+        if not self.link_ok:
+            raise SignallingError("Restarting on %s: the data link is down" % self.name)
+        with self._entry():
+            cid = self._busy.get(chan)
+            if cid is not None:
+                self._dispatch(self._calls[cid], "RESTART", "restart of channel %d" % chan)
+            self._stateless(0, False, "sending RESTART (channel %d)" % chan,
+                            ("RESTART", [ChannelId(channel=chan, exclusive=True), RestartIndicator(0)]))
 
     def _rx_malformed(self, e):
         self._counters["rx:malformed"] += 1
@@ -742,10 +780,50 @@ class Q931Link(Deferred):
         call.called = cn.digits if cn else ""
         call.calling = cg.digits if cg else ""
         self._take_channel(call, chan)
+        if self.overlap and not self._called_done(call, msg):
+            # overlap receiving: SETUP ACKNOWLEDGE, then INFORMATION messages with more digits (T302)
+            self._tx_answer(call, "SETUP_ACKNOWLEDGE")
+            return U25
         call.reported = True
         self._counters["calls:in"] += 1
         self._emit(call, "setup", chan=chan, called=call.called, calling=call.calling)
         return U6 if self._user else U1
+
+    def _called_done(self, call, msg):
+        """Whether the number is complete after this SETUP/INFORMATION."""
+        if msg.get(SendingComplete) is not None:
+            return True
+        if call.called.endswith("#"):
+            call.called = call.called[:-1]
+            return True
+        return bool(call.called) and self.number_complete(call.called)
+
+    def _rx_information(self, call, msg):
+        cn = msg.get(CalledPartyNumber)
+        if cn is not None and cn.digits:
+            call.called += cn.digits
+        if call.reported:
+            self._note("digits after the number was complete, ignored")
+            return None
+        if self._called_done(call, msg):
+            return self._overlap_complete(call)
+        self._restart_timer(call)
+        return None
+
+    def _overlap_complete(self, call):
+        if call.timer is not None:
+            call.timer.stop()
+        call.reported = True
+        self._counters["calls:in"] += 1
+        self._emit(call, "setup", chan=call.chan, called=call.called, calling=call.calling)
+        return None
+
+    def _t302(self, call):
+        if call.reported:
+            return None
+        if not call.called:
+            return self._start_clearing(call, 28)          # invalid number format (incomplete)
+        return self._overlap_complete(call)
 
     def _req_proceeding(self, call):
         self._tx_answer(call, "CALL_PROCEEDING")
