@@ -4,7 +4,8 @@ libpri runs in a small C program (libpri/pri_peer.c, built here with gcc) on one
 SOCK_SEQPACKET socket pair, one Q.921 frame per message; the box's PriSpan runs on the other
 end on an asyncio loop. libpri is the network (the exchange) and the box the user side, then
 the other way round (the box facing a PBX). Calls go both ways, are answered and cleared from
-each side, and libpri's RESTART of a channel is acknowledged.
+each side, libpri's RESTART of a channel is acknowledged, and libpri dials in overlap (SETUP
+without Sending Complete, then digits in INFORMATION) to the box with overlap receiving on.
 """
 import asyncio
 import json
@@ -142,6 +143,22 @@ async def _scenario(binary, libpri_role, our_side):
         # 3. libpri restarts a channel; the box acknowledges
         h.cmd("reset 9")
         await h.peer("restart_ack", chan=9)
+
+        # 4. overlap: libpri sends SETUP without Sending Complete, then digits in INFORMATION;
+        #    the box acknowledges the SETUP and takes the number when '#' ends it
+        h.span.q931.overlap = True
+        h.cmd("ocall 100 13800138000 11")
+        placed = await h.peer("placed")
+        await asyncio.sleep(0.3)
+        assert not [e for e in list(h.our_events._queue) if e.get("ev") == "setup"], "taken before the digits"
+        h.cmd("digit %d 86#" % placed["id"])
+        setup = await h.ours("setup")
+        assert (setup["called"], setup["chan"]) == ("10086", 11)
+        h.span.q931.proceeding(setup["call"])
+        h.span.q931.connect(setup["call"])
+        ans = await h.peer("answer")
+        h.span.q931.disconnect(setup["call"], 16)
+        await h.ours("released", call=setup["call"])
     finally:
         h.close()
 

@@ -111,6 +111,22 @@ static void command(struct pri *pri, char *line)
 		int rc = pri_setup(pri, c, sr);
 		pri_sr_free(sr);
 		printf("{\"ev\":\"placed\",\"id\":%d,\"rc\":%d}\n", call_id(c), rc);
+	} else if (sscanf(line, "ocall %63s %63s %d", called, calling, &chan) == 3) {
+		/* overlap: SETUP without Sending Complete; more digits follow with "digit" */
+		q931_call *c = pri_new_call(pri);
+		struct pri_sr *sr = pri_sr_new();
+		pri_sr_set_channel(sr, chan, 1, 0);
+		pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, PRI_LAYER_1_ALAW);
+		pri_sr_set_called(sr, called, PRI_UNKNOWN, 0);
+		pri_sr_set_caller(sr, calling, NULL, PRI_UNKNOWN, PRES_ALLOWED_USER_NUMBER_NOT_SCREENED);
+		int rc = pri_setup(pri, c, sr);
+		pri_sr_free(sr);
+		printf("{\"ev\":\"placed\",\"id\":%d,\"rc\":%d}\n", call_id(c), rc);
+	} else if (sscanf(line, "digit %d %63s", &id, called) == 2 && id > 0 && id < MAX_CALLS && calls[id]) {
+		int rc = 0;
+		for (char *d = called; *d; d++)
+			rc |= pri_information(pri, calls[id], *d);
+		printf("{\"ev\":\"digits_sent\",\"rc\":%d}\n", rc);
 	} else if (sscanf(line, "answer %d", &id) == 1 && id > 0 && id < MAX_CALLS && calls[id]) {
 		printf("{\"ev\":\"answered\",\"rc\":%d}\n", pri_answer(pri, calls[id], 0, 1));
 	} else if (sscanf(line, "proceeding %d %d", &id, &chan) == 2 && id > 0 && id < MAX_CALLS && calls[id]) {
@@ -142,6 +158,7 @@ int main(int argc, char **argv)
 	}
 	if (getenv("PRI_PEER_DEBUG"))
 		pri_set_debug(pri, PRI_DEBUG_Q931_DUMP | PRI_DEBUG_Q931_STATE | PRI_DEBUG_Q921_STATE);
+	pri_set_overlapdial(pri, 1);    /* "ocall" then sends SETUP without Sending Complete */
 	char line[256];
 	size_t used = 0;
 	for (;;) {
