@@ -602,3 +602,19 @@ def test_without_overlap_a_setup_without_sending_complete_is_complete():
     t = Lone("user")
     t.rx(_setup_msg(9, "10"))
     assert [e["called"] for e in t.events] == ["10"] and t.out == []
+
+
+def test_restart_waits_for_its_acknowledge_t316_resends_once_then_reports():
+    t = Lone()
+    t.q.restart_channel(3)
+    assert t.out[-1].mtype == "RESTART" and t.out[-1].get(ChannelId).channel == 3
+    t.rx(encode(Message("RESTART_ACKNOWLEDGE", 0, True, [ChannelId(channel=3, exclusive=True), RestartIndicator(0)])))
+    t.clock.advance(300)
+    assert [m.mtype for m in t.out] == ["RESTART"], "an acknowledged RESTART is not sent again"
+    t.q.restart_interface()
+    t.clock.advance(121)                                   # T316: sent again once
+    assert [m.mtype for m in t.out] == ["RESTART"] * 3
+    t.clock.advance(121)                                   # then reported, not sent for ever
+    assert [m.mtype for m in t.out] == ["RESTART"] * 3
+    assert t.q.counters["restart:unacknowledged"] == 1 and t.events[-1]["ev"] == "restart_failed"
+    assert "never acknowledged" in t.log[-1] or any("never acknowledged" in l for l in t.log)

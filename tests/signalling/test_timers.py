@@ -57,7 +57,7 @@ def test_protocol_defaults_are_the_standard_ones():
     assert (l2.get("T200"), l2.get("T203"), l2.get("N200"), l2.get("k"), l2.get("N201")) == (1.0, 10.0, 3, 7, 260)
     l3 = TimerTable(q931_call.TIMER_DEFS)
     assert dict(l3.items()) == {"T301": 180.0, "T303": 4.0, "T305": 30.0, "T308": 4.0, "T309": 90.0, "T310": 30.0,
-                                "T313": 4.0, "T302": 15.0}
+                                "T313": 4.0, "T302": 15.0, "T316": 120.0}
 
 
 def test_manual_clock_order_and_cancel():

@@ -20,7 +20,8 @@ Commands on stdin, one per line::
 Events on stdout, one JSON object per line with a field ``ev``: DCHAN_UP, DCHAN_DOWN,
 CALLING (call, chan: the id of a call we placed), RING (call, chan, called, calling),
 PROCEEDING, ALERTING, ANSWER (call), CONNECT_ACK (call), HANGUP (call, cause), CLEARED (call,
-cause), RESTART (chans), ERROR (error: a command that could not be done, and why).
+cause), RESTART (chans: the far end restarted them), RESTART_FAILED (our RESTART never
+acknowledged: T316 twice), ERROR (error: a command that could not be done, and why).
 """
 import argparse
 import asyncio
@@ -104,6 +105,8 @@ async def run(a):
             emit("CLEARED", call=cid, cause=e.get("cause"))
         elif kind == "restart":
             emit("RESTART", chans=e.get("chans", []))
+        elif kind == "restart_failed":
+            emit("RESTART_FAILED", what=e.get("what"))
 
     span = PriSpan(0, a.side, send_frame, on_event, loop, on_link, kind="T1" if a.t1 else "E1")
     if a.overlap:

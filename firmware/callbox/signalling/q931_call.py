@@ -55,6 +55,7 @@ TIMER_DEFS = (
     TimerDef("T310", 30.0, "s", "CALL PROCEEDING received: wait for ALERTING/CONNECT/DISCONNECT", 10.0, 120.0),
     TimerDef("T313", 4.0, "s", "CONNECT sent (user side): wait for CONNECT ACKNOWLEDGE", 1.0, 60.0),
     TimerDef("T302", 15.0, "s", "SETUP ACKNOWLEDGE sent (overlap receiving): wait for more digits", 5.0, 60.0),
+    TimerDef("T316", 120.0, "s", "RESTART sent: wait for RESTART ACKNOWLEDGE (RESTART resent once)", 10.0, 600.0),
 )
 
 DEFAULT_E1_CHANNELS = tuple(c for c in range(1, 32) if c != 16)   # TS16 carries the D-channel
@@ -90,6 +91,7 @@ COUNTERS = {
     "req:not_permitted": "Primitives refused in the call's state",
     "fsm:bad_transitions": "Handler asked for a transition not in the table (a bug)",
     "app:errors": "Exceptions raised by the events callback (logged)",
+    "restart:unacknowledged": "RESTARTs the far end never acknowledged (T316 twice)",
 }
 
 U1, U3, U4, U6, U7, U8, U9, U10 = ("CALL_INITIATED", "OUTGOING_CALL_PROCEEDING", "CALL_DELIVERED", "CALL_PRESENT",
@@ -256,6 +258,7 @@ class Q931Link(Deferred):
         self._ids = itertools.count(1)
         self._next_cref = 1
         self._notes = None
+        self._restarts = {}     # restart key ("all" or channel) -> [Timer, RESTART ies, tries]
         self._counters = dict.fromkeys(COUNTERS, 0)
         self._init_deferred()
 
@@ -614,6 +617,14 @@ class Q931Link(Deferred):
 
     def _rx_global(self, msg, desc):
         ghost = _Call(0, 0, False)
+        if msg.mtype == "RESTART_ACKNOWLEDGE":
+            ri, ci = msg.get(RestartIndicator), msg.get(ChannelId)
+            key = "all" if ri is not None and ri.restart_class in (6, 7) else (ci.channel if ci else None)
+            entry = self._restarts.pop(key, None)
+            if entry is not None:
+                entry[0].stop()
+            self._line(ghost, "NULL", "%s%s" % (desc, "" if entry is not None else ": for no RESTART of ours"))
+            return
         if msg.mtype != "RESTART":
             self._line(ghost, "NULL", "%s: on the global call reference, ignored" % desc)
             return
@@ -643,7 +654,7 @@ class Q931Link(Deferred):
         with self._entry():
             for call in list(self._calls.values()):
                 self._dispatch(call, "RESTART", "restart of the whole interface")
-            self._stateless(0, False, "sending RESTART (all channels)", ("RESTART", [RestartIndicator(7)]))
+            self._send_restart("all", [RestartIndicator(7)], "all channels")
 
     def restart_channel(self, chan):
         """Send RESTART for one B-channel (class 0 with its channel identification) and clear
@@ -660,8 +671,31 @@ class Q931Link(Deferred):
             cid = self._busy.get(chan)
             if cid is not None:
                 self._dispatch(self._calls[cid], "RESTART", "restart of channel %d" % chan)
-            self._stateless(0, False, "sending RESTART (channel %d)" % chan,
-                            ("RESTART", [ChannelId(channel=chan, exclusive=True), RestartIndicator(0)]))
+            self._send_restart(chan, [ChannelId(channel=chan, exclusive=True), RestartIndicator(0)], "channel %d" % chan)
+
+    def _send_restart(self, key, ies, what, tries=1):
+        """Send RESTART and run T316 for it: resent once on expiry, then reported."""
+        old = self._restarts.pop(key, None)
+        if old is not None:
+            old[0].stop()
+        self._stateless(0, False, "sending RESTART (%s)%s" % (what, "" if tries == 1 else ", try %d" % tries),
+                        ("RESTART", ies))
+        timer = Timer(self.clock, self.timers, "T316", lambda: self._t316(key, what))
+        self._restarts[key] = [timer, ies, tries]
+        timer.start()
+
+    def _t316(self, key, what):
+        with self._entry():
+            entry = self._restarts.pop(key, None)
+            if entry is None:
+                return
+            self._counters["timer:expiries"] += 1
+            if entry[2] < 2:
+                self._send_restart(key, entry[1], what, entry[2] + 1)
+                return
+            self._counters["restart:unacknowledged"] += 1
+            self._line(_Call(0, 0, False), "NULL", "T316 expired twice: RESTART (%s) never acknowledged" % what)
+            self._post(self._deliver_event, {"ev": "restart_failed", "call": None, "what": what})
 
     def _rx_malformed(self, e):
         self._counters["rx:malformed"] += 1
