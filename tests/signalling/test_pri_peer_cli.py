@@ -62,6 +62,7 @@ def test_two_pri_peers_call_answer_clear_and_restart(fcs):
         ring = user.wait("RING")
         assert (ring["chan"], ring["called"], ring["calling"]) == (5, "10086", "13800138000")
         net.wait("ANSWER", call=calling["call"])                 # auto-answered after 100 ms
+        assert user.wait("ANSWER", call=ring["call"])["side"] == "ours"
         net.cmd("hangup call=%d cause=16" % calling["call"])
         assert user.wait("HANGUP")["cause"] == 16
         user.wait("CLEARED")

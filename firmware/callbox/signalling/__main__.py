@@ -19,7 +19,8 @@ Commands on stdin, one per line::
 
 Events on stdout, one JSON object per line with a field ``ev``: DCHAN_UP, DCHAN_DOWN,
 CALLING (call, chan: the id of a call we placed), RING (call, chan, called, calling),
-PROCEEDING, ALERTING, ANSWER (call), CONNECT_ACK (call), HANGUP (call, cause), CLEARED (call,
+PROCEEDING, ALERTING, ANSWER (call; from the caller's side when the far end answered, and
+with side "ours" when we answered), CONNECT_ACK (call), HANGUP (call, cause), CLEARED (call,
 cause), RESTART (chans: the far end restarted them), RESTART_FAILED (our RESTART never
 acknowledged: T316 twice), ERROR (error: a command that could not be done, and why).
 """
@@ -116,7 +117,8 @@ async def run(a):
         if cid in answered or cid not in span.q931.calls:
             return
         answered.add(cid)
-        span.q931.connect(cid)
+        if span.q931.connect(cid):
+            emit("ANSWER", call=cid, side="ours")       # we answered (the caller's side reports ANSWER too)
 
     async def link_rx():
         try:
