@@ -108,3 +108,36 @@ def test_peers_over_a_unix_socket_path_listen_and_connect(tmp_path):
             p.stdin.write("quit\n")
             p.stdin.flush()
             p.wait(5)
+
+
+@pytest.mark.parametrize("variant", ["cn", "itu"])
+def test_two_r2_peers_call_with_ani_and_category_over_cas_bits_and_mf_tones(variant):
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    fwd = R2Peer(variant, a.fileno())
+    bwd = R2Peer(variant, b.fileno(), "--auto-answer", "200")
+    a.close()
+    b.close()
+    try:
+        fwd.cmd("call chan=5 called=1234 ani=13800138000 category=1")
+        calling = fwd.wait("CALLING")
+        ring = bwd.wait("RING", timeout=30)
+        assert (ring["chan"], ring["called"], ring["calling"], ring["category"]) == (5, "1234", "13800138000", 1)
+        assert fwd.wait("ALERTING", timeout=15)["result"].startswith("accepted")
+        fwd.wait("ANSWER", call=calling["call"], timeout=15)
+        fwd.cmd("hangup call=%d" % calling["call"])
+        assert bwd.wait("HANGUP", timeout=15)["cause"] == 16
+        bwd.wait("CLEARED", timeout=15)
+        fwd.wait("CLEARED", call=calling["call"], timeout=15)
+        fwd.cmd("call chan=16 called=1")
+        assert "not a timeslot" in fwd.wait("ERROR")["error"]
+    finally:
+        fwd.close()
+        bwd.close()
+
+
+class R2Peer(Peer):
+    def __init__(self, variant, fd, *extra):
+        self.p = subprocess.Popen([sys.executable, "-m", "callbox.signalling", "r2-peer", "--variant", variant,
+                                   "--link", "fd:%d" % fd] + list(extra), pass_fds=[fd], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.seen = []

@@ -1,4 +1,13 @@
-"""Drive the box's ISDN PRI stack from outside (interop harnesses, a tech's bench).
+"""Drive the box's ISDN PRI and MFC/R2 stacks from outside (interop harnesses, a tech's bench).
+
+    python -m callbox.signalling r2-peer --variant cn|itu --link ... [--auto-answer MS]
+        [--dnis-digits N]
+
+The R2 link carries records ``type(1) timeslot(1) length(2, big-endian) payload``: ``C``
+(one byte, ABCD in the low nibble, A = 8), ``A`` (160 A-law octets per timeslot every
+20 ms, sent continuously; the MF tones travel in it) and ``L`` (1 = alarm, 0 = cleared).
+Timeslots 1-15 and 17-31 are channels; ``call`` takes ``ani=`` and ``category=`` too,
+and RING carries ``category``. ``L`` 1/0 is reported as DCHAN_DOWN/DCHAN_UP.
 
     python -m callbox.signalling pri-peer --side user|network
         --link fd:N|connect:PATH|listen:PATH [--fcs] [--auto-answer MS] [--overlap] [--t1]
@@ -26,6 +35,7 @@ acknowledged: T316 twice), ERROR (error: a command that could not be done, and w
 """
 import argparse
 import asyncio
+import collections
 import json
 import os
 import socket
@@ -182,6 +192,207 @@ async def run(a):
     return 0
 
 
+R2_TIMESLOTS = tuple(ts for ts in range(1, 32) if ts != 16)
+R2_CAUSES = {"busy": 17, "congestion": 34, "unallocated number": 1, "out of order": 27}
+MF_LEVEL_DBM0 = -8.0
+
+
+async def run_r2(a):
+    from callbox import dsp
+    from callbox.signalling.r2 import R2Channel
+    loop = asyncio.get_running_loop()
+    reader, writer = await open_link(a.link)
+    n = 32
+    tones = dsp.ToneGeneratorBank(n)
+    rx_bank = dsp.R2MFReceiverBank(n)
+    tone_pcm = __import__("array").array("h", bytes(2 * 160 * n))
+    rx_audio = {}
+    calls = {}                     # call id -> timeslot
+    by_ts = {}                     # timeslot -> call id
+    ids = iter(range(1, 1 << 30))
+    idle = bytes([dsp.ALAW_SILENCE]) * 160
+
+    def record(kind, ts, payload):
+        if not writer.is_closing():
+            writer.write(kind + bytes([ts]) + len(payload).to_bytes(2, "big") + payload)
+
+    class Actions:
+        def __init__(self, ts):
+            self.ts = ts
+
+        def set_abcd(self, nibble):
+            record(b"C", self.ts, bytes([nibble & 0x0F]))
+
+        def mf_start(self, signal):
+            ch = chans[self.ts]
+            f1, f2 = dsp.r2mf_pair(signal, backward=ch.role == "backward")
+            tones.play_tone(self.ts, f1, f2, MF_LEVEL_DBM0)
+
+        def mf_stop(self):
+            tones.stop(self.ts)
+
+        def event(self, name, detail):
+            on_r2_event(self.ts, name, detail)
+
+    chans = {}
+    for ts in R2_TIMESLOTS:
+        chans[ts] = R2Channel(a.variant, loop, Actions(ts), max_dnis=a.dnis_digits, name="ts%d" % ts)
+
+    def call_of(ts, new=False):
+        cid = by_ts.get(ts)
+        if cid is None and new:
+            cid = next(ids)
+            by_ts[ts], calls[cid] = cid, ts
+        return cid
+
+    def answer(cid):
+        ts = calls.get(cid)
+        if ts is None:
+            raise ValueError("no call %r" % (cid,))
+        chans[ts].answer()
+        emit("ANSWER", call=cid, side="ours")
+
+    def on_r2_event(ts, name, d):
+        if name == "seized" and chans[ts].role == "backward":
+            rx_bank.set_backward(ts, False)
+            call_of(ts, new=True)
+        elif name == "incoming":
+            cid = call_of(ts, new=True)
+            emit("RING", call=cid, chan=ts, called=d.get("dnis", ""), calling=d.get("ani", ""),
+                 category=d.get("category"))
+            if a.auto_answer is not None:
+                loop.call_later(a.auto_answer / 1000.0, lambda: cid in calls and answer(cid))
+        elif name == "accepted":
+            emit("ALERTING", call=call_of(ts), result=d.get("result"))
+        elif name == "refused":
+            emit("HANGUP", call=call_of(ts), cause=R2_CAUSES.get(d.get("result"), 21), result=d.get("result"))
+        elif name == "answered" and chans[ts].role == "forward":
+            emit("ANSWER", call=call_of(ts))
+        elif name == "clear_back":
+            emit("HANGUP", call=call_of(ts), cause=16)
+        elif name == "idle":
+            cid = by_ts.pop(ts, None)
+            rx_bank.set_backward(ts, False)
+            if cid is not None:
+                calls.pop(cid, None)
+                if "far clear-forward" in d.get("why", ""):
+                    emit("HANGUP", call=cid, cause=16)
+                emit("CLEARED", call=cid, why=d.get("why"))
+        elif name in ("timeout", "protocol_error"):
+            emit("ERROR", error="timeslot %d: %s %s" % (ts, name, d))
+
+    def tick():
+        # out: every timeslot's 20 ms (MF tone or idle), in one tone-bank and one encoder call
+        tones.generate(tone_pcm, 160)
+        out = dsp.linear_to_alaw(tone_pcm)
+        for ts in R2_TIMESLOTS:
+            blk = bytes(out[ts * 160:(ts + 1) * 160]) if tones.active(ts) else idle
+            record(b"A", ts, blk)
+        # in: each timeslot's next received block (a small jitter buffer: two blocks before
+        # playing out, the last block again on an underrun so a held tone has no gap), through
+        # the MF receivers in one call
+        blocks = []
+        for ts in range(n):
+            q = rx_audio.get(ts)
+            if q is None:
+                blocks.append(idle)
+                continue
+            if not q["primed"] and len(q["fifo"]) >= 2:
+                q["primed"] = True
+            if q["primed"] and q["fifo"]:
+                q["last"] = q["fifo"].popleft()
+            blocks.append(q["last"])
+        pcm = dsp.alaw_to_linear(b"".join(blocks))
+        for ts, signal, _ in rx_bank.process(pcm, 160):
+            if ts in chans:
+                chans[ts].rx_mf(signal)
+
+    async def ticker():
+        nxt = loop.time()
+        while True:
+            nxt += 0.02
+            tick()
+            await asyncio.sleep(max(0.0, nxt - loop.time()))
+
+    async def link_rx():
+        try:
+            while True:
+                head = await reader.readexactly(4)
+                kind, ts, ln = head[:1], head[1], int.from_bytes(head[2:4], "big")
+                payload = await reader.readexactly(ln)
+                if kind == b"C" and ln == 1 and ts in chans:
+                    chans[ts].rx_abcd(payload[0] & 0x0F)
+                elif kind == b"A" and ln == 160 and ts in chans:
+                    q = rx_audio.setdefault(ts, {"fifo": collections.deque(maxlen=10), "primed": False,
+                                                 "last": idle})
+                    q["fifo"].append(payload)
+                elif kind == b"L" and ln == 1:
+                    emit("DCHAN_DOWN" if payload[0] else "DCHAN_UP", alarm=bool(payload[0]))
+                else:
+                    emit("ERROR", error="record %r for timeslot %d with %d octets ignored" % (kind, ts, ln))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            emit("DCHAN_DOWN", reason="link closed")
+            writer.close()
+
+    def command(line):
+        words = line.split()
+        if not words:
+            return True
+        verb, args = words[0], {}
+        if verb not in ("call", "answer", "hangup", "quit", "block", "unblock"):
+            raise ValueError("unknown command %r (call, answer, hangup, block, unblock, quit)" % verb)
+        for w in words[1:]:
+            k, sep, v = w.partition("=")
+            if not sep:
+                raise ValueError("%r is not key=value" % w)
+            args[k] = v
+        try:
+            if verb == "quit":
+                return False
+            if verb == "call":
+                ts = int(args.get("chan", "0") or 0) or next((t for t in R2_TIMESLOTS if chans[t].state == "idle"),
+                                                            None)
+                if ts not in chans:
+                    raise ValueError("chan %r is not a timeslot 1-15, 17-31 (or none is free)" % (ts,))
+                rx_bank.set_backward(ts, True)           # the forward register hears the backward set
+                chans[ts].place(args.get("called", ""), args.get("ani", args.get("calling", "")),
+                                int(args.get("category", "1")))
+                emit("CALLING", call=call_of(ts, new=True), chan=ts)
+            elif verb == "answer":
+                answer(int(args["call"]))
+            elif verb == "hangup":
+                ts = calls.get(int(args["call"]))
+                if ts is None:
+                    raise ValueError("no call %s" % args["call"])
+                chans[ts].hangup()
+            else:
+                ts = int(args["chan"])
+                if ts not in chans:
+                    raise ValueError("chan %r is not a timeslot 1-15, 17-31" % ts)
+                (chans[ts].block if verb == "block" else chans[ts].unblock)()
+        except KeyError as e:
+            raise ValueError("%s needs %s=" % (verb, e.args[0])) from None
+        return True
+
+    emit("DCHAN_UP")
+    tasks = [asyncio.create_task(link_rx()), asyncio.create_task(ticker())]
+    stdin = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+    while True:
+        line = await stdin.readline()
+        if not line:
+            break
+        try:
+            if not command(line.decode("utf-8", "replace").strip()):
+                break
+        except ValueError as e:
+            emit("ERROR", error=str(e))
+    for t in tasks:
+        t.cancel()
+    writer.close()
+    return 0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m callbox.signalling", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -192,9 +403,18 @@ def main(argv=None):
     pp.add_argument("--auto-answer", type=int, default=None, metavar="MS", help="answer incoming calls after MS ms")
     pp.add_argument("--overlap", action="store_true", help="overlap receiving (SETUP ACKNOWLEDGE, INFORMATION, T302)")
     pp.add_argument("--t1", action="store_true", help="a T1 interface (B-channels 1..23, mu-law)")
+    rp = sub.add_parser("r2-peer", help="an MFC/R2 E1 endpoint (CAS bits and MF tones in A-law) driven the same way")
+    rp.add_argument("--variant", choices=("cn", "itu"), required=True)
+    rp.add_argument("--link", required=True, help="fd:N, connect:PATH or listen:PATH")
+    rp.add_argument("--auto-answer", type=int, default=None, metavar="MS", help="answer incoming calls after MS ms")
+    rp.add_argument("--dnis-digits", type=int, default=4, help="DNIS digits an incoming call collects (1-20)")
     a = p.parse_args(argv)
     if a.auto_answer is not None and a.auto_answer < 0:
         p.error("--auto-answer must be 0 or more milliseconds")
+    if a.cmd == "r2-peer":
+        if not 1 <= a.dnis_digits <= 20:
+            p.error("--dnis-digits must be 1..20")
+        return asyncio.run(run_r2(a))
     return asyncio.run(run(a))
 
 
