@@ -133,6 +133,15 @@ int cb_cas_rx(const cb_cas_t *c, int chan)
 	return c->rx[chan];
 }
 
+int cb_cas_rx_all(const cb_cas_t *c, uint8_t *out)
+{
+	if (!c || !out)
+		return CB_LINE_EINVAL;
+	for (int ch = 1; ch <= CHANNELS; ch++)
+		out[ch - 1] = c->rx[ch] < 0 ? 0xFF : (uint8_t)c->rx[ch];
+	return CHANNELS;
+}
+
 void cb_cas_status(const cb_cas_t *c, cb_cas_status_t *st)
 {
 	if (!c || !st)

@@ -431,6 +431,13 @@ class Cas(_Handle):
         v = lib.cb_cas_rx(self._live("Reading CAS bits"), chan)
         return None if v < 0 else v
 
+    def rx_all(self, out):
+        """Received abcd of channels 1..30 into a 30-octet bytearray (0xFF where not yet known)."""
+        if not isinstance(out, bytearray) or len(out) != 30:
+            raise ValueError("CAS: rx_all needs a bytearray of 30 octets")
+        _check(lib.cb_cas_rx_all(self._live("Reading CAS bits"), _u8(out)), "Reading CAS bits")
+        return out
+
     def status(self):
         lib.cb_cas_status(self._live("Reading CAS status"), self._st)
         s = self._st

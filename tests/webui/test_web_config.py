@@ -157,3 +157,25 @@ def test_called_number_translation_rules_are_edited_as_lines_and_checked(admin, 
     assert admin.post("/config/routes", {"dnis": "200", "target": "seat:2"}, csrf=tok).status == 303
     r = admin.post("/config/routes", {"dnis": "201", "target": "seat:two"}, csrf=tok)
     assert r.status == 400 and "agent:&lt;login&gt;" in r.text
+
+
+def test_r2_trunks_are_e1_only_and_their_digit_count_is_validated(admin, store):
+    tok = admin.csrf_token("/config/spans")
+    r = admin.post("/config/spans", {"id": "4", "kind": "T1", "framing": "esf", "line_code": "b8zs",
+                                     "signalling": "r2-cn", "side": "user", "backend": "raw:///dev/t1",
+                                     "enabled": "1"}, csrf=tok)
+    assert r.status == 400 and "spans[4].signalling: r2-cn runs on E1 spans only" in r.text
+    r = admin.post("/config/spans", {"id": "4", "kind": "E1", "framing": "no-crc4", "line_code": "hdb3",
+                                     "signalling": "r2-cn", "side": "user", "backend": "raw:///dev/e1",
+                                     "enabled": "1"}, csrf=tok)
+    assert r.status == 303
+    r = admin.post("/config/r2", {"dnis_digits": "25", "ani": "1"}, csrf=tok)
+    assert r.status == 400 and "MFC/R2 dnis_digits: 25 must be from 1 to 20" in r.text
+    assert store.get_setting("r2", None) is None
+    r = admin.post("/config/r2", {"dnis_digits": "6"}, csrf=tok)
+    assert r.status == 303 and "restart" in r.location
+    assert store.get_setting("r2", None) == {"dnis_digits": 6, "ani": False}
+    page = admin.get("/config/spans").text
+    assert 'name="dnis_digits" size="3" required value="6"' in page
+    assert admin.post("/config/r2", {"dnis_digits": "7"}, csrf=False).status == 403
+    assert store.get_setting("r2", None)["dnis_digits"] == 6

@@ -40,6 +40,9 @@ int cb_cas_insert(cb_cas_t *c, uint8_t *frames, int nframes);
 int cb_cas_extract(cb_cas_t *c, const uint8_t *frames, int nframes);
 /* Received ABCD of channel 1..30, or -1 before it is known; CB_LINE_EINVAL for a bad channel. */
 int cb_cas_rx(const cb_cas_t *c, int chan);
+/* Received ABCD of all 30 channels at once into out[0..29] (channel 1 first), 0xFF where not
+ * yet known; returns 30, or CB_LINE_EINVAL. */
+int cb_cas_rx_all(const cb_cas_t *c, uint8_t *out);
 void cb_cas_status(const cb_cas_t *c, cb_cas_status_t *st);
 
 #endif

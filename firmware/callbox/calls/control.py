@@ -2,7 +2,7 @@
 
 Design note
 -----------
-Inputs are events: Q.931 call events from each PRI span, media events (DTMF
+Inputs are events: call events from each PRI or MFC/R2 span, media events (DTMF
 digits, prompt ends, seat hook and keys, span state) and bus requests. All run
 on one asyncio loop, so no locks. Outputs are media commands (fire-and-forget
 bus requests), Q.931 primitives, events published for the web UI and console,
@@ -21,6 +21,8 @@ import time
 
 from callbox.acd.acd import Acd, Callback
 from callbox.calls.ivr import DEFAULT_FLOW, SURVEY_FLOW, Ivr, validate_flow
+from callbox.calls.r2_span import R2Span
+from callbox.config.store import R2_DEFAULTS
 from callbox.errors import ConfigError
 from callbox.signalling.trace import describe
 
@@ -133,6 +135,30 @@ class CallControl:
                     sid, s["side"], lambda fr, sid=sid: self._dchan_tx(sid, fr),
                     lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
                     lambda up, sid=sid: self._link(sid, up), **kw)
+            elif s["enabled"] and s["signalling"] == "cas":
+                log.error("span %d: signalling cas carries ABCD bits only; this firmware has no E&M call "
+                          "control, so the span takes no calls (use pri, r2-cn or r2-itu)", s["id"])
+            elif s["enabled"] and s["signalling"] in ("r2-cn", "r2-itu") and s.get("kind", "E1") == "E1":
+                sid = s["id"]
+                r2 = self.r2_options()
+                self.spans[sid] = R2Span(
+                    sid, s["signalling"], self.media.send, lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
+                    lambda up, sid=sid: self._link(sid, up), dnis_digits=r2["dnis_digits"], ani=r2["ani"],
+                    trace=lambda d, text, sid=sid: self.publish("sig.trace", {"span": sid, "dir": d, "text": text}))
+
+    def r2_options(self):
+        """The ``r2`` setting: DNIS digits incoming MFC/R2 calls collect (1-20; China sends no
+        end-of-number) and whether to ask for the caller's category and number."""
+        opts = dict(R2_DEFAULTS)
+        got = self.store.get_setting("r2", {}) or {}
+        n = got.get("dnis_digits", 4) if isinstance(got, dict) else None
+        if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 20:
+            opts["dnis_digits"] = n
+        elif got:
+            log.error("setting r2: dnis_digits %r is not 1..20; 4 used", n)
+        if isinstance(got, dict) and isinstance(got.get("ani"), bool):
+            opts["ani"] = got["ani"]
+        return opts
 
     def _link(self, sid, up):
         self.publish("sig.link", {"span": sid, "up": up})
@@ -143,7 +169,7 @@ class CallControl:
             # records cleanly (disposition "interrupted")
             self._restarted.add(sid)
             try:
-                self.spans[sid].q931.restart_interface()
+                self.spans[sid].sig.restart_interface()
             except Exception:
                 log.exception("span %d: sending RESTART failed", sid)
             for o in orphans:
@@ -269,7 +295,12 @@ class CallControl:
 
     # -- media events ------------------------------------------------------------------
     def on_media_event(self, topic, data):
-        if topic == "span.dchan.rx":
+        if topic in ("chan.abcd", "chan.r2mf"):
+            m = re.match(r"s(\d+)\.", str(data.get("ep", "")))
+            sp = self.spans.get(int(m.group(1))) if m else None
+            if sp is not None and hasattr(sp, "on_media"):
+                sp.on_media(topic, data)
+        elif topic == "span.dchan.rx":
             sp = self.spans.get(data["span"])
             if sp:
                 self._trace(data["span"], "rx", data["frame"])
@@ -377,8 +408,8 @@ class CallControl:
         self.counters["calls:offered"] += 1
         self.event(call, "setup", {"ani": call.ani, "dnis": call.dnis, "chan": call.chan})
         self.publish("call.new", call.snapshot(self.wall))
-        sp.q931.proceeding(ev["call"])
-        sp.q931.connect(ev["call"])
+        sp.sig.proceeding(ev["call"])
+        sp.sig.connect(ev["call"])
         new = self.translate(call.dnis)
         if new != call.dnis:
             self.event(call, "translated", {"from": call.dnis, "to": new})
@@ -538,11 +569,11 @@ class CallControl:
         for sid in sorted(self.spans):
             sp = self.spans[sid]
             try:
-                qid = sp.q931.setup(number, calling)
+                qid = sp.sig.setup(number, calling)
             except Exception as e:          # SignallingError: link down, no channel, bad number
                 problems.append(str(e))
                 continue
-            chan = sp.q931.calls[qid]["chan"]
+            chan = sp.sig.calls[qid]["chan"]
             call = Call(sid, chan, calling, number, qid, self.clock.time())
             call.direction = "out"
             call.state = "dialling"
@@ -629,7 +660,7 @@ class CallControl:
             self._caller_gone(call)
             self._finish(call)
             return
-        self.spans[call.span].q931.disconnect(call.q931_id, cause)
+        self.spans[call.span].sig.disconnect(call.q931_id, cause)
 
     # -- ACD actions (called by Acd) -------------------------------------------------
     def offer(self, call, agent):

@@ -35,6 +35,7 @@ class PriSpan:
             # 23B+D: B-channels 1..23, mu-law (the D-channel is channel 24)
             kw.update(channels=range(1, 24), law="ulaw")
         self.q931 = Q931Link(name, side, self._send_l3, clock, on_event, **kw)
+        self.sig = self.q931          # the call API call control uses (an R2Span offers the same)
         self.lapd = Lapd(name, side, send_frame, self.q931.receive, self._l2_state, clock)
         self.link = False
         self.line_is_up = False

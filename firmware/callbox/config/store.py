@@ -477,6 +477,8 @@ E1_FRAMING = ("crc4", "no-crc4")
 T1_FRAMING = ("esf", "d4")
 LINE_CODES = {"E1": ("hdb3", "ami"), "T1": ("b8zs", "ami")}
 SIGNALLING = ("pri", "r2-cn", "r2-itu", "cas")
+# the "r2" setting: DNIS digits incoming MFC/R2 calls collect, and whether they ask for ANI
+R2_DEFAULTS = {"dnis_digits": 4, "ani": True}
 
 
 def validate_span(span):
@@ -503,6 +505,9 @@ def validate_span(span):
                           % (where, s.get("line_code"), ", ".join(LINE_CODES[s["kind"]])))
     if s.get("signalling") not in SIGNALLING:
         raise ConfigError("%s.signalling: %r is not one of: %s" % (where, s.get("signalling"), ", ".join(SIGNALLING)))
+    if s["signalling"].startswith("r2-") and s["kind"] != "E1":
+        raise ConfigError("%s.signalling: %s runs on E1 spans only (T1 carries PRI or robbed-bit CAS)"
+                          % (where, s["signalling"]))
     if not isinstance(s.get("backend"), str) or "://" not in s["backend"]:
         raise ConfigError("%s.backend: %r is not a backend URL such as sim://pairA/0" % (where, s.get("backend")))
     return s

@@ -291,7 +291,7 @@ class Shell:
         if s["kind"] == "dtmf" and topic == "chan.dtmf" and data.get("ep") == s["ep"]:
             self.write("%s %s digit %s\r\n" % (stamp, s["ep"], data.get("digit")))
         elif s["kind"] == "signalling" and topic == "sig.trace" and data.get("span") == s["span"]:
-            arrow = "-->" if data.get("dir") == "tx" else "<--"
+            arrow = {"tx": "-->", "rx": "<--"}.get(data.get("dir"), " * ")   # " * ": a channel's own event
             self.write(_fit("%s %s %s" % (stamp, arrow, data.get("text", ""))) + "\r\n")
         elif s["kind"] == "alarms" and topic == "span.alarm":
             self.write("%s span %s %s %s\r\n" % (stamp, data.get("span"), str(data.get("alarm", "")).upper(),
@@ -503,9 +503,28 @@ class Shell:
             sig = {x.get("span"): x for x in self.bus.request("sig.status", None, 2.0)}.get(sid)
         except BusError:
             sig = None
-        if sig:
+        if sig and str(sig.get("side", "")).startswith("r2-"):
+            lines.append("  Signalling MFC/R2 %s, %s, %d call(s), %d busy channel(s)%s." % (
+                sig["side"][3:].upper(), "in service" if sig.get("dchan") == "up" else "OUT OF SERVICE",
+                sig.get("calls", 0), sig.get("busy_channels", 0),
+                ", blocked %s" % ",".join(map(str, sig["blocked"])) if sig.get("blocked") else ""))
+        elif sig:
             lines.append("  Signalling %s %s side, D-channel %s (%s), %d call(s)." % (
                 "PRI", sig.get("side", "?"), sig.get("dchan", "?"), sig.get("l2_state", "?"), sig.get("calls", 0)))
+        if "cas_lomf" in s["alarms"]:
+            try:
+                cas = self.bus.request("span.cas", {"span": sid}, 2.0)
+            except BusError:
+                cas = None
+            if cas:
+                def nib(ts):
+                    v = cas["rx"].get(str(ts))
+                    return "-" if v is None else "%X" % v
+                lines.append("  CAS multiframe %s%s. Received ABCD (hex) per timeslot:" % (
+                    "aligned" if cas["aligned"] else "NOT ALIGNED",
+                    ", far end reports multiframe alarm" if cas.get("remote_mf_alarm") else ""))
+                lines.append("    1-15 %s   17-31 %s" % ("".join(nib(t) for t in range(1, 16)),
+                                                      "".join(nib(t) for t in range(17, 32))))
         counters = sorted((k[3:], v) for k, v in s["counters"].items() if k.startswith("rx:"))
         for i in range(0, len(counters), 3):
             lines.append("  " + "  ".join("%-16s %8d" % kv for kv in counters[i:i + 3]))

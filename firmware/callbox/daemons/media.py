@@ -214,6 +214,25 @@ def register_ops(server, eng, data_dir=None):
             eng.submit(eng.bert, sid, action, order, bool(args.get("inverted", False)))
         return eng.bert_status(sid)
 
+    def abcd(args):
+        ep = ep_arg(args)
+        v = args.get("abcd")
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 15:
+            raise ValueError("abcd %r is not 1..15 (0000 would imitate the CAS multiframe word)" % (v,))
+        eng._cas_ep(ep)
+        eng.submit(eng.cas_set, ep, v)
+        return {}
+
+    def r2mf(args):
+        ep = ep_arg(args)
+        eng._cas_ep(ep)
+        eng.submit(eng.r2mf_enable, ep, bool(args.get("on", True)), bool(args.get("backward", False)))
+        return {}
+
+    server.handle("chan.abcd", abcd, "Send CAS ABCD bits on a channel of an E1 CAS span: {ep, abcd: 1..15}")
+    server.handle("chan.r2mf", r2mf, "Report MFC/R2 register signals heard on {ep} (on, backward: the A/B set)")
+    server.handle("span.cas", lambda a: eng.cas_status(span_arg(a)),
+                  "CAS bits of a span: multiframe state and the ABCD received per timeslot")
     server.handle("span.loopback", loopback, "Loop a span: {span, mode: off|local|line|payload}")
     server.handle("span.bert", bert, "Framed BERT: {span, action: start|stop|show|insert|reset, pattern, inverted}")
     server.handle("media.connect", connect, "Connect two endpoints both ways: {a, b}")

@@ -25,6 +25,14 @@ late by more than one period counts an overrun (``media:overruns``).
 
 Endpoints are named ``s<span>.<ts>`` (trunk channel: span, timeslot) and
 ``seat<N>``.
+
+E1 spans with channel-associated signalling (MFC/R2, CAS) carry the TS16 CAS
+multiframe instead of a D-channel: the ABCD bits of all 30 channels are read
+(one C call per span) and reported as ``chan.abcd`` events when they change,
+and written with ``cas_set``; MFC/R2 register signals are heard by one
+R2MFReceiverBank call over every channel per tick (only while some channel
+listens) and reported as ``chan.r2mf`` edges; the MF tones are sent with
+``play_tone``.
 """
 import array
 import collections
@@ -51,6 +59,17 @@ log = logging.getLogger("callbox.media")
 _ULAW_TO_ALAW = bytes(dsp.linear_to_alaw(dsp.ulaw_to_linear(bytes(range(256)))))
 _ALAW_TO_ULAW = bytes(dsp.linear_to_ulaw(dsp.alaw_to_linear(bytes(range(256)))))
 T1_DCHAN = 24                # PRI 23B+D: the D-channel is channel 24
+CAS_SIGNALLING = ("r2-cn", "r2-itu", "cas")
+DCH_IDLE = b"\xff" * N
+
+
+def cas_channel(ts):
+    """E1 timeslot 1-15, 17-31 -> CAS channel 1..30 (G.704: channel k+15 is timeslot k+16)."""
+    return ts if ts < DCHAN_TS else ts - 1
+
+
+def cas_timeslot(chan):
+    return chan if chan <= 15 else chan + 1
 
 
 class SpanPort:
@@ -82,6 +101,10 @@ class SpanPort:
             self.tx = linelib.E1Tx(crc4=self.crc4)
             self.dchan_ts = DCHAN_TS
             raw_bytes = N * TS
+        # E1 with CAS: TS16 carries the ABCD multiframe, there is no D-channel
+        self.cas = linelib.Cas() if self.kind == "E1" and cfg.get("signalling") in CAS_SIGNALLING else None
+        self.cas_now = bytearray(b"\xff" * 30)
+        self.cas_seen = bytes(self.cas_now)
         self.raw = bytearray(raw_bytes)
         self.frames = bytearray(N * TS)
         self.chans = bytearray(b"\xff" * (N * TS))          # timeslot-major rx
@@ -89,6 +112,8 @@ class SpanPort:
         self.txframes = bytearray(N * TS)
         self.txraw = bytearray(raw_bytes)
         self.alarms = {"los": False, "ais": False, "lof": True, "rai": False, "lomf": False}
+        if self.cas is not None:
+            self.alarms.update(cas_lomf=False, cas_rai=False)
         self.failures = linelib.FailureIntegrator()   # RED / BLUE / YELLOW after 2.5 s, cleared after 10 s
         self.up = False
         self.underruns = 0
@@ -127,6 +152,11 @@ class SpanPort:
         if self.kind == "T1":
             return {"los": st["los"], "ais": st["ais"], "lof": st["oof"], "rai": st["yellow"], "lomf": False,
                     "far_no_crc4": False}
+        if self.cas is not None:
+            cs = self.cas.status()
+            # before frame alignment the CAS multiframe cannot be judged: LOF says it all
+            st["cas_lomf"] = not st["lof"] and not st["los"] and not cs["aligned"]
+            st["cas_rai"] = cs["aligned"] and cs["remote_mf_alarm"]
         return st
 
     def error_counts(self):
@@ -139,6 +169,8 @@ class SpanPort:
     def close(self):
         self.rx.close()
         self.tx.close()
+        if self.cas is not None:
+            self.cas.close()
         self.line.close()
         if self.bert:
             self.bert[0].close()
@@ -189,6 +221,9 @@ class Engine:
         self.routes = {}
         self.monitors = {}           # supervisor endpoint -> (mode, caller, agent)
         self.dtmf_on = set()         # endpoints whose digits are reported
+        # MFC/R2 register signals: one receiver per trunk channel, run while any listens
+        self.r2mf = dsp.R2MFReceiverBank(self.nchan) if any(sp.cas for sp in self.spans) else None
+        self.r2mf_on = set()
         self.recs = {}               # call_id -> (caller ep, agent ep)
         self.cmds = queue.SimpleQueue()
         self.tick_no = 0
@@ -209,6 +244,8 @@ class Engine:
         self.hdlc.close()
         self.dtmf.close()
         self.tones.close()
+        if self.r2mf is not None:
+            self.r2mf.close()
 
     def start(self):
         """Run ticks on a thread driven by the monotonic clock."""
@@ -351,6 +388,29 @@ class Engine:
         else:
             self.dtmf_on.discard(ep)
 
+    def cas_set(self, ep, abcd):
+        """Send ABCD bits (1..15) on a trunk channel of a CAS span."""
+        sp, ts = self._cas_ep(ep)
+        sp.cas.set_tx(cas_channel(ts), abcd)
+
+    def r2mf_enable(self, ep, on=True, backward=False):
+        """Report MFC/R2 register signals heard on a CAS channel: the forward set (what a
+        backward register hears) or, with backward, the backward set."""
+        sp, ts = self._cas_ep(ep)
+        idx = self._chan_index(sp.sid, ts)
+        if on:
+            self.r2mf.set_backward(idx, bool(backward))
+            self.r2mf_on.add(ep)
+        else:
+            self.r2mf_on.discard(ep)
+
+    def _cas_ep(self, ep):
+        m = EP_RE.match(ep or "")
+        sp = self.span_by_id.get(int(m.group(1))) if m and m.group(1) else None
+        if sp is None or sp.cas is None or not sp.bearer(int(m.group(2))):
+            raise ValueError("endpoint %r is not a channel of an E1 span with CAS signalling" % (ep,))
+        return sp, int(m.group(2))
+
     def record_start(self, call_id, caller, agent):
         self.recs[call_id] = (caller, agent)
         self.emit("media.rec.open", {"call_id": call_id, "t": time.time(), "tick": self.tick_no})
@@ -469,7 +529,15 @@ class Engine:
             if sp.bert and st != "none":
                 linelib.payload_extract(sp.frames, N, sp.bert[2])
                 sp.bert[1].check(sp.bert[2])
-            self.dch_in[i * N:(i + 1) * N] = sp.chans[sp.dchan_ts * N:(sp.dchan_ts + 1) * N]
+            if sp.cas is not None:
+                self.dch_in[i * N:(i + 1) * N] = DCH_IDLE
+                if st != "none":
+                    sp.cas.extract(sp.frames)
+                    sp.cas.rx_all(sp.cas_now)
+                    if sp.cas_now != sp.cas_seen:
+                        self._cas_changed(sp)
+            else:
+                self.dch_in[i * N:(i + 1) * N] = sp.chans[sp.dchan_ts * N:(sp.dchan_ts + 1) * N]
             self._check_alarms(sp)
         # 2. D-channels
         if self.spans:
@@ -496,6 +564,11 @@ class Engine:
                         ep = "seat%d" % self.seat_list[chan - self.nchan]
                     if ep in self.dtmf_on:
                         self.emit("chan.dtmf", {"ep": ep, "digit": digit, "tick": self.tick_no, "offset": off})
+            if self.r2mf_on:
+                for chan, signal, off in self.r2mf.process(memoryview(self.lin)[:self.nchan * N], N):
+                    ep = "s%d.%d" % (self.spans[chan // TS].sid, chan % TS)
+                    if ep in self.r2mf_on:
+                        self.emit("chan.r2mf", {"ep": ep, "signal": signal, "tick": self.tick_no})
         # 5. tones
         if any(r[0] == "tone" for r in self.routes.values()):
             self.tones.generate(self.tone_lin, N)
@@ -530,8 +603,11 @@ class Engine:
         if self.spans:
             dch_out = self.hdlc.tx(N)
             for i, sp in enumerate(self.spans):
-                sp.txchans[sp.dchan_ts * N:(sp.dchan_ts + 1) * N] = dch_out[i * N:(i + 1) * N]
+                if sp.cas is None:
+                    sp.txchans[sp.dchan_ts * N:(sp.dchan_ts + 1) * N] = dch_out[i * N:(i + 1) * N]
                 linelib.tdm_interleave(sp.txchans, N, sp.txframes)
+                if sp.cas is not None:
+                    sp.cas.insert(sp.txframes)
                 if sp.bert:
                     linelib.payload_insert(sp.txframes, sp.bert[0].generate(30 * N), N)
                 if sp.loopback == "payload":   # the far end's payload goes back in our framing
@@ -562,22 +638,43 @@ class Engine:
                            crc4=(sp.crc4 and not sp.far_no_crc4) or (sp.kind == "T1" and sp.rx.framing == "esf"))
             sp.second_defect = False
 
+    def _cas_changed(self, sp):
+        """Report the channels whose received ABCD changed (rare: a handful per call)."""
+        for k in range(30):
+            v = sp.cas_now[k]
+            if v != sp.cas_seen[k] and v != 0xFF:
+                self.emit("chan.abcd", {"ep": "s%d.%d" % (sp.sid, cas_timeslot(k + 1)), "abcd": v,
+                                        "tick": self.tick_no})
+        sp.cas_seen = bytes(sp.cas_now)
+
+    def cas_status(self, sid):
+        """Transmitted and received ABCD of every channel of a CAS span, and the multiframe state."""
+        sp = self.span_by_id[sid]
+        if sp.cas is None:
+            raise ValueError("span %d has no CAS signalling (%s)" % (sid, sp.cfg.get("signalling")))
+        rx = bytes(sp.cas_seen)
+        return dict(sp.cas.status(), span=sid, rx={str(cas_timeslot(k + 1)): (None if rx[k] == 0xFF else rx[k])
+                                                   for k in range(30)})
+
     def _check_alarms(self, sp):
         st = sp.defects()
-        for name in ("los", "ais", "lof", "rai", "lomf"):
+        for name in sp.alarms:
             v = bool(st.get(name))
             if v and name in ("los", "lof"):
                 sp.second_defect = name              # a defect inside the second marks it
             if v != sp.alarms[name]:
                 sp.alarms[name] = v
                 self.emit("span.alarm", {"span": sp.sid, "alarm": name, "state": "ON" if v else "OFF"})
+                if name == "cas_lomf":           # G.732: tell the far end with the y bit
+                    sp.cas.set_remote_alarm(v)
         for name, on in sp.failures.feed(st, N / 8000.0):
             self.emit("span.failure", {"span": sp.sid, "failure": name, "state": "ON" if on else "OFF"})
         if sp.crc4 and bool(st.get("far_no_crc4")) != sp.far_no_crc4:
             sp.far_no_crc4 = bool(st.get("far_no_crc4"))
             sp.tx.set_far_no_crc4(sp.far_no_crc4)
             self.emit("span.crc4", {"span": sp.sid, "far_end_crc4": not sp.far_no_crc4})
-        up = not (sp.alarms["los"] or sp.alarms["ais"] or sp.alarms["lof"])
+        # a CAS span signals only with its multiframe aligned
+        up = not (sp.alarms["los"] or sp.alarms["ais"] or sp.alarms["lof"] or sp.alarms.get("cas_lomf"))
         if up != sp.up:
             sp.up = up
             self.emit("span.state", {"span": sp.sid, "up": up})

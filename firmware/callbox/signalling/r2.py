@@ -49,6 +49,8 @@ TIMERS = (
     TimerDef("R2_CYCLE", 5.0, "s", "one compelled cycle (a signal to answer or to stop)", 0.5, 60.0),
     TimerDef("R2_ANSWER", 60.0, "s", "group B accepted: wait for the answer", 5.0, 600.0),
     TimerDef("R2_CLEAR", 10.0, "s", "clear sent: wait for the other side's idle", 1.0, 120.0),
+    TimerDef("R2_ANSWER_DELAY", 0.15, "s", "backward: the answer bits wait this long after the group B "
+             "signal stopped, so the forward register hears the stop first (OpenR2: 150 ms)", 0.0, 2.0),
 )
 
 
@@ -101,6 +103,8 @@ class R2Channel:
         self._tone = 0            # our MF signal being sent
         self._heard = 0           # the far register's signal being heard
         self._reply = None        # backward: the signal we answer with / forward: what we heard
+        self._tone_off = None     # backward: when our group B signal stopped
+        self._answer_h = None     # backward: the answer bits, held back for R2_ANSWER_DELAY
         self.call = None
         self._tx("idle")
 
@@ -209,14 +213,28 @@ class R2Channel:
         if self.state != "accepted":
             raise ValueError("MFC/R2 %s: nothing to answer in state %s" % (self.name, self.state))
         self.state = "answered"
-        self._tx("answer")
-        self._event("answered")
+        wait = 0.0
+        if self._tone_off is not None:
+            wait = self._tone_off + self.timers.get("R2_ANSWER_DELAY") - self.clock.time()
+        if wait > 0:
+            self._answer_h = self.clock.call_later(wait, self._send_answer)
+        else:
+            self._send_answer()
+
+    def _send_answer(self):
+        self._answer_h = None
+        if self.state == "answered":
+            self._tx("answer")
+            self._event("answered")
 
     def hangup(self):
         """Clear the call from this side (clear-forward or clear-back)."""
         if self.state in ("idle", "blocked", "clearing"):
             return
         self._mf(0)
+        if self._answer_h is not None:
+            self._answer_h.cancel()
+            self._answer_h = None
         if self.role == "forward":
             self.state = "clearing"
             self._tx("clear_forward")
@@ -225,6 +243,17 @@ class R2Channel:
             self.state = "clear_back"
             self._tx("clear_back")
             self._start_timer("R2_CLEAR", self._timeout)
+
+    def reset(self, why):
+        """Drop the call at once (the line failed, or the span restarts): send idle, report
+        ``idle`` with ``why``. An idle or blocked channel stays as it is."""
+        if self.state in ("idle", "blocked"):
+            return
+        if self._pending_ab is not None:
+            self._pending_ab[1].cancel()
+            self._pending_ab = None
+        self._tx("idle")
+        self._idle(why)
 
     def block(self):
         if self.state != "idle":
@@ -299,6 +328,16 @@ class R2Channel:
         else:
             self._protocol_error("group A signal %d" % a)
 
+    def _f_early_answer(self):
+        """Answer bits while the group B signal is still heard (a backward that does not wait
+        for our stop): an accepting signal counts as heard and over, anything else is an error."""
+        if self._reply in (1, 7):
+            self._mf(0)
+            self._event("accepted", signal=self._reply, result=B_RESULTS[self._reply])
+            self._f_answered()
+        else:
+            self._protocol_error("answer in group B before an accepting signal")
+
     def _f_answered(self):
         self._stop_timer()
         self.state = "answered"
@@ -352,6 +391,7 @@ class R2Channel:
         self._mf(0)
         if self.state == "b_group_b":
             self.state = "accepted"
+            self._tone_off = self.clock.time()
             self._event("incoming", dnis=self.call["dnis"], ani=self.call["ani"],
                         category=self.call["category"], category_kd=self.call.get("category_kd"))
             return
@@ -378,6 +418,10 @@ class R2Channel:
 
     def _idle(self, why):
         self._stop_timer()
+        if self._answer_h is not None:
+            self._answer_h.cancel()
+            self._answer_h = None
+        self._tone_off = None
         self._mf(0)
         self.state = "idle"
         self.role = None
@@ -415,6 +459,7 @@ RULES = {
     ("f_group_b", "mf_on"): R2Channel._f_heard,
     ("f_group_b", "mf_off"): R2Channel._f_reply_over,
     ("f_group_b", "ab11"): R2Channel._ignore,
+    ("f_group_b", "ab01"): R2Channel._f_early_answer,
     ("f_wait_answer", "ab01"): R2Channel._f_answered,
     ("f_wait_answer", "ab11"): R2Channel._ignore,
     ("answered", "ab11"): R2Channel._far_clear_back,   # forward side: clear-back

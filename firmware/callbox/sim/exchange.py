@@ -2,7 +2,8 @@
 
 It owns the far ends (``sim://<pair>/1``) of the box's simulated spans and
 runs the same media engine, HDLC and LAPD/Q.931 code as the box, on the
-network side. A call it places is a real PRI call: SETUP on the D-channel,
+network side. A call it places is a real PRI call: SETUP on the D-channel (or, on an
+MFC/R2 span, a seizure in the CAS bits and the number in compelled MF tones),
 then, once the box answers, DTMF digits as real tones in the B-channel and a
 steady tone as the caller's voice. A traffic generator places calls as a
 Poisson process at a given rate.
@@ -11,6 +12,8 @@ import itertools
 import logging
 import random
 import time
+
+from callbox.calls.r2_span import R2Span, engine_sender
 
 log = logging.getLogger("callbox.farend")
 CALLER_VOICE_HZ = 1000
@@ -62,15 +65,24 @@ class Exchange:
         self.spans = {}
         for sp in engine.spans:
             sid = sp.sid
+            on_link = lambda up, sid=sid: publish("farend.link", {"span": sid, "up": up})  # noqa: E731
+            if sp.cfg.get("signalling") in ("r2-cn", "r2-itu") and sp.cas is not None:
+                # the box collects r2.dnis_digits; the exchange's own register takes what comes
+                self.spans[sid] = R2Span(sid, sp.cfg["signalling"], engine_sender(engine),
+                                         lambda ev, sid=sid: self.on_q931(sid, ev), clock, on_link)
+                continue
             kw = {"kind": "T1"} if sp.kind == "T1" else {}
             self.spans[sid] = span_factory(
                 sid, "network", lambda fr, sid=sid: engine.submit(engine.dchan_send, sid, fr),
-                lambda ev, sid=sid: self.on_q931(sid, ev), clock,
-                lambda up, sid=sid: publish("farend.link", {"span": sid, "up": up}), **kw)
+                lambda ev, sid=sid: self.on_q931(sid, ev), clock, on_link, **kw)
 
     # -- engine events (already moved onto the loop) -----------------------------------
     def on_engine_event(self, topic, data):
-        if topic == "span.dchan.rx":
+        if topic in ("chan.abcd", "chan.r2mf"):
+            sp = self.spans.get(int(data["ep"][1:].split(".")[0]))
+            if hasattr(sp, "on_media"):
+                sp.on_media(topic, data)
+        elif topic == "span.dchan.rx":
             self.spans[data["span"]].rx_frame(data["frame"])
         elif topic == "span.state":
             sp = self.spans[data["span"]]
@@ -105,12 +117,12 @@ class Exchange:
         call = FarCall(next(self.ids), dnis, ani or "138%08d" % self.rng.randrange(10 ** 8), digits, hangup_after_s)
         for sp in ready:
             try:
-                qid = sp.q931.setup(call.dnis, call.ani)
+                qid = sp.sig.setup(call.dnis, call.ani)
             except Exception as e:   # no free channel on this span
                 log.info("farend: span %d cannot take a call: %s", sp.sid, e)
                 continue
             call.span, call.q931_id = sp.sid, qid
-            call.chan = sp.q931.calls[qid]["chan"]
+            call.chan = sp.sig.calls[qid]["chan"]
             break
         else:
             self.counters["no_channel"] += 1
@@ -156,7 +168,7 @@ class Exchange:
         if call is None or call.state in ("ended", "clearing"):
             return
         call.state = "clearing"
-        self.spans[call.span].q931.disconnect(call.q931_id, 16)
+        self.spans[call.span].sig.disconnect(call.q931_id, 16)
 
     def _ended(self, call, cause):
         if call.chan is not None:

@@ -13,7 +13,8 @@ import urllib.parse
 from bottle import request, response
 
 from callbox.acd.acd import STRATEGIES
-from callbox.config.store import E1_FRAMING, LINE_CODES, SIGNALLING, SPAN_CHOICES, T1_FRAMING, check_translations
+from callbox.config.store import (E1_FRAMING, LINE_CODES, R2_DEFAULTS, SIGNALLING, SPAN_CHOICES, T1_FRAMING,
+                                  check_translations)
 from callbox.errors import BusError, ConfigError
 
 from callbox_web.auth import ROLES, check_new_password, check_username
@@ -286,7 +287,8 @@ def install(app, web):
     def spans_page(status=200, error=None, form=None):
         with web.db_lock:
             spans, seats = web.store.spans(), web.store.seats()
-        return render("config_spans", status, title="Trunks and seats", spans=spans, seats=seats, error=error,
+            r2 = dict(R2_DEFAULTS, **(web.store.get_setting("r2", {}) or {}))
+        return render("config_spans", status, title="Trunks and seats", spans=spans, seats=seats, error=error, r2=r2,
                       form=form or {}, kinds=SPAN_CHOICES["kind"], sides=SPAN_CHOICES["side"],
                       framings=E1_FRAMING + T1_FRAMING, codes=sorted(set(LINE_CODES["E1"] + LINE_CODES["T1"])),
                       signallings=SIGNALLING)
@@ -312,6 +314,17 @@ def install(app, web):
             return spans_page(400, str(e), form)
         web.audit.write(web.current_user()["username"], "config.change", "span %s: %s" % (span["id"],
                                                                                       json.dumps(span, sort_keys=True)))
+        see_other("/config/spans?done=" + urllib.parse.quote_plus(RESTART_NOTE))
+
+    @app.post("/config/r2", roles=ADMIN)
+    def r2_post():
+        try:
+            opts = {"dnis_digits": _number("dnis_digits", 1, 20, integer=True), "ani": bool(_f("ani"))}
+        except ConfigError as e:
+            return spans_page(400, "MFC/R2 " + str(e))
+        with web.db_lock:
+            web.store.set_setting("r2", opts)
+        web.audit.write(web.current_user()["username"], "config.change", "r2: %s" % json.dumps(opts, sort_keys=True))
         see_other("/config/spans?done=" + urllib.parse.quote_plus(RESTART_NOTE))
 
     @app.post("/config/seats", roles=ADMIN)

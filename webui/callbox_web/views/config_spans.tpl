@@ -51,6 +51,15 @@ Signalling pri (user side towards the public network, network side towards a PBX
   <label><input type="checkbox" name="enabled" value="1" checked> enabled</label>
   <button type="submit">Save</button>
 </form>
+<h2>MFC/R2 trunks</h2>
+<form method="post" action="/config/r2" class="config">
+  <input type="hidden" name="csrf_token" value="{{csrf}}">
+  <label>DNIS digits to collect <input name="dnis_digits" size="3" required value="{{r2["dnis_digits"]}}"></label>
+  <label><input type="checkbox" name="ani" value="1"{{!" checked" if r2["ani"] else ""}}> ask for the caller's category and number (ANI)</label>
+  <button type="submit">Save</button>
+</form>
+<p class="hint">China No. 1 (r2-cn) sends no end-of-number signal: the box takes this many called-number digits,
+then accepts the call. Both variants run on E1 spans only; TS16 then carries the CAS bits instead of a D-channel.</p>
 <h2>Seats</h2>
 <table class="records">
   <thead><tr><th>Seat</th><th>Name</th><th>Backend</th><th>SIP password</th></tr></thead>
