@@ -192,102 +192,71 @@ async def run(a):
     return 0
 
 
-R2_TIMESLOTS = tuple(ts for ts in range(1, 32) if ts != 16)
-R2_CAUSES = {"busy": 17, "congestion": 34, "unallocated number": 1, "out of order": 27}
-MF_LEVEL_DBM0 = -8.0
-
-
 async def run_r2(a):
+    """One R2Span (the box's own, as call control runs it) over the record link: the CAS bits
+    and MF tones the media engine would carry, made here with one tone-bank and one MF
+    receiver-bank call per 20 ms."""
     from callbox import dsp
-    from callbox.signalling.r2 import R2Channel
+    from callbox.calls.r2_span import TIMESLOTS, R2Span
     loop = asyncio.get_running_loop()
     reader, writer = await open_link(a.link)
     n = 32
     tones = dsp.ToneGeneratorBank(n)
     rx_bank = dsp.R2MFReceiverBank(n)
     tone_pcm = __import__("array").array("h", bytes(2 * 160 * n))
+    listening = set()
     rx_audio = {}
-    calls = {}                     # call id -> timeslot
-    by_ts = {}                     # timeslot -> call id
-    ids = iter(range(1, 1 << 30))
     idle = bytes([dsp.ALAW_SILENCE]) * 160
 
     def record(kind, ts, payload):
         if not writer.is_closing():
             writer.write(kind + bytes([ts]) + len(payload).to_bytes(2, "big") + payload)
 
-    class Actions:
-        def __init__(self, ts):
-            self.ts = ts
+    def send(topic, d):                # the media commands of an R2Span, done on this link
+        ts = int(d["ep"].split(".")[1])
+        if topic == "chan.abcd":
+            record(b"C", ts, bytes([d["abcd"] & 0x0F]))
+        elif topic == "chan.tone":
+            tones.play_tone(ts, d["freq"], d["freq2"], d["level"])
+        elif topic == "chan.stop":
+            tones.stop(ts)
+        elif topic == "chan.r2mf":
+            if d["on"]:
+                rx_bank.set_backward(ts, d.get("backward", False))
+                listening.add(ts)
+            else:
+                listening.discard(ts)
 
-        def set_abcd(self, nibble):
-            record(b"C", self.ts, bytes([nibble & 0x0F]))
+    def on_call(ev):
+        kind, cid = ev["ev"], ev.get("call")
+        if kind == "setup":
+            emit("RING", call=cid, chan=ev["chan"], called=ev["called"], calling=ev["calling"],
+                 category=ev.get("category"))
+            if a.auto_answer is not None:
+                loop.call_later(a.auto_answer / 1000.0, lambda: cid in span.calls and answer(cid))
+        elif kind == "alerting":
+            emit("ALERTING", call=cid)
+        elif kind == "connect":
+            emit("ANSWER", call=cid)
+        elif kind == "disconnect":
+            emit("HANGUP", call=cid, cause=ev.get("cause"))
+        elif kind == "released":
+            emit("CLEARED", call=cid, cause=ev.get("cause"))
 
-        def mf_start(self, signal):
-            ch = chans[self.ts]
-            f1, f2 = dsp.r2mf_pair(signal, backward=ch.role == "backward")
-            tones.play_tone(self.ts, f1, f2, MF_LEVEL_DBM0)
-
-        def mf_stop(self):
-            tones.stop(self.ts)
-
-        def event(self, name, detail):
-            on_r2_event(self.ts, name, detail)
-
-    chans = {}
-    for ts in R2_TIMESLOTS:
-        chans[ts] = R2Channel(a.variant, loop, Actions(ts), max_dnis=a.dnis_digits, name="ts%d" % ts)
-
-    def call_of(ts, new=False):
-        cid = by_ts.get(ts)
-        if cid is None and new:
-            cid = next(ids)
-            by_ts[ts], calls[cid] = cid, ts
-        return cid
+    span = R2Span(0, a.variant, send, on_call, loop, dnis_digits=a.dnis_digits)
+    span.line_up()
 
     def answer(cid):
-        ts = calls.get(cid)
-        if ts is None:
-            raise ValueError("no call %r" % (cid,))
-        chans[ts].answer()
+        if not span.connect(cid):
+            raise ValueError("no call %r to answer" % (cid,))
         emit("ANSWER", call=cid, side="ours")
-
-    def on_r2_event(ts, name, d):
-        if name == "seized" and chans[ts].role == "backward":
-            rx_bank.set_backward(ts, False)
-            call_of(ts, new=True)
-        elif name == "incoming":
-            cid = call_of(ts, new=True)
-            emit("RING", call=cid, chan=ts, called=d.get("dnis", ""), calling=d.get("ani", ""),
-                 category=d.get("category"))
-            if a.auto_answer is not None:
-                loop.call_later(a.auto_answer / 1000.0, lambda: cid in calls and answer(cid))
-        elif name == "accepted":
-            emit("ALERTING", call=call_of(ts), result=d.get("result"))
-        elif name == "refused":
-            emit("HANGUP", call=call_of(ts), cause=R2_CAUSES.get(d.get("result"), 21), result=d.get("result"))
-        elif name == "answered" and chans[ts].role == "forward":
-            emit("ANSWER", call=call_of(ts))
-        elif name == "clear_back":
-            emit("HANGUP", call=call_of(ts), cause=16)
-        elif name == "idle":
-            cid = by_ts.pop(ts, None)
-            rx_bank.set_backward(ts, False)
-            if cid is not None:
-                calls.pop(cid, None)
-                if "far clear-forward" in d.get("why", ""):
-                    emit("HANGUP", call=cid, cause=16)
-                emit("CLEARED", call=cid, why=d.get("why"))
-        elif name in ("timeout", "protocol_error"):
-            emit("ERROR", error="timeslot %d: %s %s" % (ts, name, d))
 
     def tick():
         # out: every timeslot's 20 ms (MF tone or idle), in one tone-bank and one encoder call
         tones.generate(tone_pcm, 160)
         out = dsp.linear_to_alaw(tone_pcm)
-        for ts in R2_TIMESLOTS:
-            blk = bytes(out[ts * 160:(ts + 1) * 160]) if tones.active(ts) else idle
-            record(b"A", ts, blk)
+        for ts in TIMESLOTS:
+            record(b"A", ts, bytes(out[ts * 160:(ts + 1) * 160]) if tones.active(ts) else idle)
         # in: each timeslot's next received block (a small jitter buffer: two blocks before
         # playing out, the last block again on an underrun so a held tone has no gap), through
         # the MF receivers in one call
@@ -302,10 +271,9 @@ async def run_r2(a):
             if q["primed"] and q["fifo"]:
                 q["last"] = q["fifo"].popleft()
             blocks.append(q["last"])
-        pcm = dsp.alaw_to_linear(b"".join(blocks))
-        for ts, signal, _ in rx_bank.process(pcm, 160):
-            if ts in chans:
-                chans[ts].rx_mf(signal)
+        for ts, signal, _ in rx_bank.process(dsp.alaw_to_linear(b"".join(blocks)), 160):
+            if ts in listening:
+                span.on_media("chan.r2mf", {"ep": span.ep(ts), "signal": signal})
 
     async def ticker():
         nxt = loop.time()
@@ -320,13 +288,14 @@ async def run_r2(a):
                 head = await reader.readexactly(4)
                 kind, ts, ln = head[:1], head[1], int.from_bytes(head[2:4], "big")
                 payload = await reader.readexactly(ln)
-                if kind == b"C" and ln == 1 and ts in chans:
-                    chans[ts].rx_abcd(payload[0] & 0x0F)
-                elif kind == b"A" and ln == 160 and ts in chans:
+                if kind == b"C" and ln == 1 and ts in span.chans:
+                    span.on_media("chan.abcd", {"ep": span.ep(ts), "abcd": payload[0] & 0x0F})
+                elif kind == b"A" and ln == 160 and ts in span.chans:
                     q = rx_audio.setdefault(ts, {"fifo": collections.deque(maxlen=10), "primed": False,
                                                  "last": idle})
                     q["fifo"].append(payload)
                 elif kind == b"L" and ln == 1:
+                    (span.line_down if payload[0] else span.line_up)()
                     emit("DCHAN_DOWN" if payload[0] else "DCHAN_UP", alarm=bool(payload[0]))
                 else:
                     emit("ERROR", error="record %r for timeslot %d with %d octets ignored" % (kind, ts, ln))
@@ -350,28 +319,24 @@ async def run_r2(a):
             if verb == "quit":
                 return False
             if verb == "call":
-                ts = int(args.get("chan", "0") or 0) or next((t for t in R2_TIMESLOTS if chans[t].state == "idle"),
-                                                            None)
-                if ts not in chans:
-                    raise ValueError("chan %r is not a timeslot 1-15, 17-31 (or none is free)" % (ts,))
-                rx_bank.set_backward(ts, True)           # the forward register hears the backward set
-                chans[ts].place(args.get("called", ""), args.get("ani", args.get("calling", "")),
-                                int(args.get("category", "1")))
-                emit("CALLING", call=call_of(ts, new=True), chan=ts)
+                chan = int(args["chan"]) if args.get("chan") else None
+                cid = span.setup(args.get("called", ""), args.get("ani", args.get("calling", "")), chan,
+                                 int(args.get("category", "1")))
+                emit("CALLING", call=cid, chan=span.calls[cid]["chan"])
             elif verb == "answer":
                 answer(int(args["call"]))
             elif verb == "hangup":
-                ts = calls.get(int(args["call"]))
-                if ts is None:
+                if not span.disconnect(int(args["call"])):
                     raise ValueError("no call %s" % args["call"])
-                chans[ts].hangup()
             else:
                 ts = int(args["chan"])
-                if ts not in chans:
+                if ts not in span.chans:
                     raise ValueError("chan %r is not a timeslot 1-15, 17-31" % ts)
-                (chans[ts].block if verb == "block" else chans[ts].unblock)()
+                (span.chans[ts].block if verb == "block" else span.chans[ts].unblock)()
         except KeyError as e:
             raise ValueError("%s needs %s=" % (verb, e.args[0])) from None
+        except SignallingError as e:
+            raise ValueError(str(e)) from None
         return True
 
     emit("DCHAN_UP")
