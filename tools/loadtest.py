@@ -76,11 +76,14 @@ def pct(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else None
 
 
-def run(spans=2, seats=40, rate=100.0, talk_s=30.0, duration=120.0, kill=None, progress=print):
+def run(spans=2, seats=40, rate=100.0, talk_s=30.0, duration=120.0, kill=None, progress=print, signalling="pri"):
     base = tempfile.mkdtemp(prefix="callbox-load-")
     data, run_dir, logs = (os.path.join(base, d) for d in ("data", "run", "log"))
     with Store(data) as st:
         seed_simulation(st, spans=spans, seats=seats)
+        for sp in st.spans():
+            sp.update(signalling=signalling)          # pri, or MFC/R2 (r2-cn / r2-itu) on every span
+            st.put_span(sp)
         st.put_queue({"name": "support", "acw_s": 3, "sl_target_s": 15, "max_wait_s": 0, "ring_s": 10,
                       "announce_every_s": 0})
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -103,9 +106,9 @@ def run(spans=2, seats=40, rate=100.0, talk_s=30.0, duration=120.0, kill=None, p
         def samples():
             return {d["name"]: proc_sample(d["pid"]) for d in supc.request("sup.status") if d["pid"]}
         first = samples()
-        over0 = media.request("media.counters").get("tick:overruns", 0)
-        progress("load: %d E1, %d agents, %.0f calls/min, %.0f s talk, for %.0f s" % (spans, seats, rate, talk_s,
-                                                                                   duration))
+        over0 = media.request("media.counters").get("media:overruns", 0)
+        progress("load: %d E1 %s, %d agents, %.0f calls/min, %.0f s talk, for %.0f s" % (
+            spans, signalling, seats, rate, talk_s, duration))
         t0 = time.time()
         farend.request("farend.traffic", {"rate_per_min": rate})
         killed = None
@@ -123,7 +126,7 @@ def run(spans=2, seats=40, rate=100.0, talk_s=30.0, duration=120.0, kill=None, p
         wait_for(lambda: not farend.request("farend.calls"), talk_s * 10 + 120, "the calls to finish")
         time.sleep(2.0)
         last = samples()
-        over = media.request("media.counters").get("tick:overruns", 0) - over0
+        over = media.request("media.counters").get("media:overruns", 0) - over0
         fst = farend.request("farend.status")["counters"]
         wall = time.time() - t0
     finally:
@@ -160,7 +163,8 @@ def run(spans=2, seats=40, rate=100.0, talk_s=30.0, duration=120.0, kill=None, p
                                                                                                channels, 3),
                              "rss_mb": [round(a["rss_mb"], 1), round(b["rss_mb"], 1)], "fds": [a["fds"], b["fds"]]}
     return {
-        "params": {"spans": spans, "seats": seats, "rate_per_min": rate, "talk_s": talk_s, "duration_s": duration},
+        "params": {"spans": spans, "signalling": signalling, "seats": seats, "rate_per_min": rate, "talk_s": talk_s,
+                   "duration_s": duration},
         "wall_s": round(wall, 1), "daemons": daemons, "tick_overruns": over,
         "routing_latency_ms": {"p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "n": len(lat)},
         "calls_placed": fst.get("placed", 0), "calls_no_channel": fst.get("no_channel", 0), "cdrs": len(cdrs),
@@ -206,6 +210,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--spans", type=int, default=2)
+    ap.add_argument("--signalling", choices=("pri", "r2-cn", "r2-itu"), default="pri", help="every span's signalling")
     ap.add_argument("--seats", type=int, default=40)
     ap.add_argument("--rate", type=float, default=100.0, help="calls per minute")
     ap.add_argument("--talk-s", type=float, default=30.0, help="agents' mean handle time, s (exponential)")
@@ -221,7 +226,8 @@ def main(argv=None):
         kill = (name, float(at))
     if not 1 <= a.spans <= 8 or not 1 <= a.seats <= 240:
         ap.error("--spans must be 1..8 and --seats 1..240")
-    r = run(a.spans, a.seats, a.rate, a.talk_s, a.duration, kill, progress=lambda m: print(m, file=sys.stderr))
+    r = run(a.spans, a.seats, a.rate, a.talk_s, a.duration, kill, progress=lambda m: print(m, file=sys.stderr),
+            signalling=a.signalling)
     print(table(r))
     if a.json:
         with open(a.json, "w") as f:

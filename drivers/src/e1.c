@@ -8,7 +8,9 @@
 #define NFAS_BIT2 0x40       /* bit 2 of the NFAS is 1, against FAS imitation (G.704 Table 5A) */
 #define NFAS_A 0x20          /* bit 3 of the NFAS: A, remote alarm indication */
 #define TX_FAS 0x9B          /* C/Si = 1, 0011011 */
-#define TX_NFAS 0xDF         /* Si = 1, 1, A = 0, Sa4-Sa8 = 1 (unused Sa bits are 1, G.704 2.3) */
+#define TX_NFAS_FIXED 0xC0   /* Si = 1, bit 2 = 1; then A and Sa4-Sa8 */
+#define TX_SA_IDLE 0x1F      /* unused Sa bits are sent as 1 (G.704 2.3.2) */
+#define SA_PERSIST 3         /* received Sa bits count once the same in 3 NFAS in a row */
 #define LOS_ZEROS 2048       /* ETS 300 233: 1 ms without pulses */
 #define AIS_PERIOD_FRAMES 2  /* G.775: 512-bit periods = two frame times */
 #define AIS_MAX_ZEROS 2      /* G.775: a period with fewer than 3 zeros looks like AIS */
@@ -46,7 +48,18 @@ static uint8_t crc4_frame(uint8_t crc, const uint8_t *f, int c_bit_frame)
 
 cb_e1_tx_t *cb_e1_tx_new(void)
 {
-	return calloc(1, sizeof(cb_e1_tx_t));
+	cb_e1_tx_t *t = calloc(1, sizeof(cb_e1_tx_t));
+	if (t)
+		t->sa = TX_SA_IDLE;
+	return t;
+}
+
+int cb_e1_tx_set_sa(cb_e1_tx_t *t, int sa)
+{
+	if (!t || sa < 0 || sa > 0x1F)
+		return CB_LINE_EINVAL;
+	t->sa = sa;
+	return 0;
 }
 
 void cb_e1_tx_free(cb_e1_tx_t *t)
@@ -101,7 +114,7 @@ int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes)
 		memmove(out, in, (size_t)nframes * E1_FRAME_OCTETS);
 	for (int i = 0; i < nframes; i++, t->count++) {
 		uint8_t *f = out + (size_t)i * E1_FRAME_OCTETS;
-		f[0] = (t->count & 1) ? (uint8_t)(TX_NFAS | (t->rai ? NFAS_A : 0)) : TX_FAS;
+		f[0] = (t->count & 1) ? (uint8_t)(TX_NFAS_FIXED | (t->rai ? NFAS_A : 0) | t->sa) : TX_FAS;
 		if (!t->crc4)
 			continue;
 		int m = (int)(t->count % 16);
@@ -119,7 +132,15 @@ int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes)
 
 cb_e1_rx_t *cb_e1_rx_new(void)
 {
-	return calloc(1, sizeof(cb_e1_rx_t));
+	cb_e1_rx_t *r = calloc(1, sizeof(cb_e1_rx_t));
+	if (r)
+		r->sa = -1;
+	return r;
+}
+
+int cb_e1_rx_sa(const cb_e1_rx_t *r)
+{
+	return (r && r->state == E1_ALIGNED) ? r->sa : -1;
 }
 
 void cb_e1_rx_free(cb_e1_rx_t *r)
@@ -173,6 +194,8 @@ static void lose_alignment(cb_e1_rx_t *r, uint64_t from, uint64_t last_frame)
 	r->state = E1_SEARCH;
 	r->pos = from;
 	r->rai = 0;
+	r->sa = -1;
+	r->sa_run = 0;
 	if (r->held >= E1_REF_FRAMES) {         /* a false alignment (lost within a few frames) says nothing */
 		r->have_ref = 1;
 		r->ref_start = last_frame;
@@ -304,6 +327,11 @@ static void follow_frame(cb_e1_rx_t *r)
 		if (!(ts0 & NFAS_BIT2))
 			r->ctr.nfas_errors++;
 		r->rai = (ts0 & NFAS_A) ? 1 : 0;
+		int sa = ts0 & 0x1F;
+		r->sa_run = sa == r->sa_last ? r->sa_run + 1 : 1;
+		r->sa_last = sa;
+		if (r->sa_run >= SA_PERSIST)
+			r->sa = sa;
 	}
 	uint8_t *f = push_frame(r, b);
 	r->ctr.frames++;

@@ -110,6 +110,14 @@ class _Handle:
 
 # ---------------------------------------------------------------- E1
 
+def _sa_value(bits):
+    if isinstance(bits, str) and len(bits) == 5 and set(bits) <= {"0", "1"}:
+        return int(bits, 2)
+    if isinstance(bits, int) and not isinstance(bits, bool) and 0 <= bits <= 31:
+        return bits
+    raise ValueError("Sa bits %r: give five bits Sa4..Sa8 such as '11111', or 0..31" % (bits,))
+
+
 class E1Tx(_Handle):
     """E1 framer (G.704 2.3): copies timeslots 1..31 and writes TS0.
 
@@ -152,6 +160,16 @@ class E1Tx(_Handle):
     def remote_alarm(self, on):
         lib.cb_e1_tx_set_rai(self._live("Setting the E1 remote alarm"), 1 if on else 0)
         self._rai = bool(on)
+
+    def set_sa(self, bits):
+        """The Sa4..Sa8 bits of every following NFAS, as a string of five '0'/'1' (Sa4 first)
+        or an int 0..31 (Sa4 the most significant bit). Unused Sa bits are 1: '11111'.
+
+        Raises:
+            ValueError: not five bits.
+        """
+        v = _sa_value(bits)
+        _check(lib.cb_e1_tx_set_sa(self._live("Setting the E1 Sa bits"), v), "Setting the E1 Sa bits")
 
     def set_far_no_crc4(self, on):
         """G.706 Annex B: the far end sends no CRC-4; keep the multiframe, send E bits as 0.
@@ -315,6 +333,12 @@ class E1Rx(_Handle):
             LineError: the deframer is closed.
         """
         lib.cb_e1_rx_reset_counters(self._live("Resetting E1 counters"))
+
+    def sa_bits(self):
+        """Received Sa4..Sa8 as a five-character string ('11111'), once the same bits came in
+        three NFAS in a row; None before that or while not aligned."""
+        v = lib.cb_e1_rx_sa(self._live("Reading the E1 Sa bits"))
+        return None if v < 0 else format(v, "05b")
 
     def take_crc_errors(self):
         """CRC-4 errors since the last call, to report back with E bits (E1Tx.report_crc_errors).

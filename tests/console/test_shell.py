@@ -256,7 +256,7 @@ def test_system_commands_and_confirmations(shell):
 def test_selftest_reports_each_check(shell):
     shell.bus.extra.update({"sup.status": [{"name": "media", "state": "running", "pid": 1, "restarts": 0,
                                             "last_exit": None}],
-                            "media.counters": {"tick:overruns": 0}, "rec.status": {"free_mb": 5000.0}})
+                            "media.counters": {"media:overruns": 0}, "rec.status": {"free_mb": 5000.0}})
     login(shell)
     shell.out.clear()
     shell.line("selftest")
@@ -264,6 +264,10 @@ def test_selftest_reports_each_check(shell):
     assert "daemons          PASS" in text and "database         PASS" in text
     assert "spans            FAIL alarms on span 0 (LOS)" in text
     assert "selftest: FAIL (5 of 6 checks passed)" in text
+    shell.bus.extra["media.counters"] = {"media:overruns": 3}    # the engine's own counter name
+    shell.out.clear()
+    shell.line("selftest")
+    assert "FAIL 3 tick overruns" in "".join(shell.out)
 
 
 def test_impair_tone_hangup_and_channel(shell):

@@ -309,6 +309,37 @@ def test_remote_alarm_seen_and_cleared():
     assert not rx.status()["rai"]
 
 
+def test_sa_bits_go_both_ways_and_a_single_errored_nfas_does_not_change_them():
+    rng = random.Random(13)
+    tx, rx = E1Tx(), E1Rx()
+    assert rx.sa_bits() is None
+    run(rx, stream(tx, [payload(rng) for _ in range(2)]))     # one phase throughout: no realignment
+    assert rx.sa_bits() == "11111"                  # unused Sa bits are 1 (G.704 2.3.2)
+    tx.set_sa("10110")
+    out = bytes(E1Tx().frame(bytes(32 * 2)))
+    probe = E1Tx()
+    probe.set_sa("10110")
+    assert [bytes(probe.frame(bytes(32 * 2)))[32 * i] for i in range(2)] == [0x9B, 0xD6]
+    assert [out[32 * i] for i in range(2)] == [0x9B, 0xDF]
+    run(rx, stream(tx, [payload(rng)]))
+    assert rx.sa_bits() == "10110"
+    # two NFAS with other Sa bits (line errors) are not taken; three in a row are
+    raw = bytearray(stream(tx, [payload(rng)]))
+    sa_frames = [k for k in range(N) if raw[32 * k] & 0xC0 == 0xC0]
+    for k in sa_frames[-2:]:                         # the block's last two NFAS say 00001
+        raw[32 * k] = (raw[32 * k] & 0xE0) | 0b00001
+    run(rx, bytes(raw))
+    assert rx.status()["aligned"] and rx.sa_bits() == "10110"
+    tx.set_sa(1)
+    run(rx, stream(tx, [payload(rng)]))
+    assert rx.sa_bits() == "00001"
+    for bad in ("1111", "11112", 32, -1, True):
+        with pytest.raises(ValueError, match="five bits Sa4..Sa8"):
+            tx.set_sa(bad)
+    run(rx, b"\x00" * BLOCK)                        # LOS: alignment and the Sa bits are gone
+    assert rx.sa_bits() is None
+
+
 def test_framer_writes_the_g704_ts0_words():
     tx = E1Tx()
     out = tx.frame(bytes(range(32)) * 4)

@@ -73,6 +73,7 @@ def test_a_call_over_an_r2_span(tmp_path, variant):
         idle = "B" if variant == "r2-cn" else "9"
         assert "Signalling MFC/R2 %s, in service, 0 call(s)" % variant[3:].upper() in text
         assert "CAS multiframe aligned. Received ABCD (hex) per timeslot:" in text
+        assert "  Sa4-Sa8 received 11111." in text
         assert "    1-15 %s   17-31 %s\r\n" % (idle * 15, idle * 15) in text
     finally:
         stop_box(proc, logs)

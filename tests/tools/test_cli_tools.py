@@ -110,3 +110,37 @@ def test_t1_decode_reports_alignment_counters_and_robbed_bits(tmp_path, capsys, 
     (tmp_path / "s.bin").write_bytes(bytes(100))
     assert t1_decode.main([str(tmp_path / "s.bin")]) == 2
     assert "less than 8 frames" in capsys.readouterr().err
+
+
+def test_e1_decode_reads_sa_bits_and_the_cas_multiframe(tmp_path, capsys):
+    from callbox.line import Cas
+    tx, cas = E1Tx(), Cas()
+    tx.set_sa("01011")
+    blocks = []
+    for b in range(8):
+        frames = bytearray(5120)
+        if b == 4:
+            cas.set_tx(1, 0b0011)          # timeslot 1 seized (China: 0011)
+            cas.set_tx(30, 0b1101)         # channel 30 = timeslot 31
+        blocks.append(bytes(tx.frame(cas.insert(frames))))
+    (tmp_path / "cas.bin").write_bytes(b"".join(blocks))
+    assert e1_decode.main(["--cas", str(tmp_path / "cas.bin")]) == 0
+    out = capsys.readouterr().out
+    assert "Sa4-Sa8 received: 01011" in out
+    assert "CAS multiframe aligned, 0 MFAS errors" in out
+    assert [l for l in out.split("\n") if "ABCD ts" in l][-1].endswith("ABCD ts 1=0011 31=1101")
+    assert " 1:0011  2:1001" in out and "31:1101" in out and "No alarms detected." in out
+    # the same capture read without --cas: TS16 is payload to it, the Sa bits still come
+    assert e1_decode.main([str(tmp_path / "cas.bin")]) == 0
+    out = capsys.readouterr().out
+    assert "Sa4-Sa8 received: 01011" in out and "ABCD" not in out
+
+
+def test_e1_decode_without_a_cas_multiframe_reports_cas_lomf(tmp_path, capsys):
+    rng = random.Random(5)
+    tx = E1Tx()
+    raw = b"".join(bytes(tx.frame(bytes(rng.randrange(1, 256) for _ in range(5120)))) for _ in range(4))
+    (tmp_path / "nocas.bin").write_bytes(raw)
+    e1_decode.main(["--cas", str(tmp_path / "nocas.bin")])
+    out = capsys.readouterr().out
+    assert "Receiver has CAS_LOMF" in out and "CAS multiframe NOT aligned" in out

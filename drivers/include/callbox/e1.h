@@ -56,7 +56,12 @@
  *   lasted 16 frames or more (a false alignment tells nothing of the far end's
  *   clock) and no LOS or AIS came between.
  *
- *   Limits: no Sa-bit message link (Sa4) and no TS16 CAS multiframe (issue #4);
+ *   The Sa bits (Sa4..Sa8) are sent as set with cb_e1_tx_set_sa (all 1 by default) and
+ *   reported by cb_e1_rx_sa once the same five bits came in 3 NFAS in a row (a change
+ *   seen three times counts: a single errored NFAS does not).
+ *
+ *   Limits: no Sa-bit message protocols (the Sa4 data link, Sa6 codes) and the TS16 CAS
+ *   multiframe is its own module (cas.h);
  *   the optional loss rule on 3 NFAS with bit 2 = 0 (G.706 4.1.1) is not used
  *   (they are only counted). LOS is decided on the digital bits (2048 zeros, ETS
  *   300 233); the 10-255 pulse-period window of G.775 belongs to the line
@@ -107,6 +112,9 @@ void cb_e1_tx_set_crc4(cb_e1_tx_t *t, int on);
 void cb_e1_tx_report_crc_errors(cb_e1_tx_t *t, int n);
 /* G.706 Annex B: towards a far end without CRC-4, keep the multiframe, send every E bit as 0. */
 void cb_e1_tx_set_ebits_zero(cb_e1_tx_t *t, int on);
+/* Sa4..Sa8 sent in every following NFAS: 0..31, Sa4 the most significant of the five bits
+ * (default 31: unused Sa bits are 1); CB_LINE_EINVAL otherwise. */
+int cb_e1_tx_set_sa(cb_e1_tx_t *t, int sa);
 /* Copy nframes frames (32 octets each) from in to out (in == out allowed), writing
  * TS0; returns nframes or CB_LINE_EINVAL. */
 int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes);
@@ -120,6 +128,9 @@ int cb_e1_rx_deframe(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nframe
 void cb_e1_rx_status(const cb_e1_rx_t *r, cb_e1_status_t *st);
 void cb_e1_rx_counters(const cb_e1_rx_t *r, cb_e1_counters_t *c);
 void cb_e1_rx_reset_counters(cb_e1_rx_t *r);
+/* Received Sa4..Sa8 (0..31, Sa4 the most significant) once the same value came in 3 NFAS in
+ * a row; -1 before that or while not aligned. */
+int cb_e1_rx_sa(const cb_e1_rx_t *r);
 /* CRC-4 multiframe on receive: alignment (G.706 4.2), CRC-4 check, E bits, 915/1000 rule. */
 void cb_e1_rx_set_crc4(cb_e1_rx_t *r, int on);
 /* CRC-4 errors since the last call (to send back as E bits). */

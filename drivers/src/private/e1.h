@@ -25,6 +25,7 @@ struct cb_e1_tx_s {
 	uint8_t prev_crc;       /* CRC-4 of the previous sub-multiframe (sent as C bits) */
 	int ebit_pending;       /* errored sub-multiframes still to report as E = 0 */
 	int ebits_zero;         /* Annex B: the far end has no CRC-4, every E bit is 0 */
+	int sa;                 /* Sa4..Sa8 to send, Sa4 the most significant of the five bits */
 };
 
 struct cb_e1_rx_s {
@@ -37,6 +38,9 @@ struct cb_e1_rx_s {
 	int nfas_next;          /* aligned: 1 when the next frame carries the NFAS */
 	int bad_fas;            /* aligned: incorrect FAS words in a row */
 	int rai;                /* A bit of the last NFAS */
+	int sa_last;            /* Sa4..Sa8 of the last NFAS */
+	int sa_run;             /* NFAS in a row with sa_last */
+	int sa;                 /* Sa4..Sa8 seen in SA_PERSIST NFAS in a row; -1 before */
 	int ever_aligned;       /* alignment was gained at least once (so the next gain is a re-alignment) */
 	uint64_t held;          /* frames since alignment was gained */
 	int have_ref;           /* ref_start holds a frame start of the last alignment (held >= E1_REF_FRAMES) */

@@ -499,6 +499,8 @@ class Shell:
                  "  Framing is %s, Line Code is %s, Clock Source is %s." % (
                      s["framing"].upper(), s["line_code"].upper(), str(s.get("clock", "line")).capitalize()),
                  "  Loopback %s%s." % (s.get("loopback", "off"), "; BERT running" if s.get("bert") else "")]
+        if s.get("sa_rx"):
+            lines.append("  Sa4-Sa8 received %s." % s["sa_rx"])
         try:
             sig = {x.get("span"): x for x in self.bus.request("sig.status", None, 2.0)}.get(sid)
         except BusError:
@@ -737,7 +739,7 @@ class Shell:
 
         def media():
             c = self.bus.request("media.counters", None, 3.0)
-            over = c.get("tick:overruns", 0)
+            over = c.get("media:overruns", 0)
             return over == 0, "%d tick overruns" % over
 
         def spans():

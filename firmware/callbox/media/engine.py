@@ -713,7 +713,7 @@ class Engine:
                         "kind": sp.cfg.get("kind", "E1"), "framing": sp.cfg.get("framing", ""),
                         "line_code": sp.cfg.get("line_code", ""), "backend": str(sp.line),
                         "alarms": dict(sp.alarms), "failures": dict(sp.failures.failures), "up": sp.up, "counters": c, "loopback": sp.loopback,
-                        "perf": sp.perf.snapshot(),
+                        "perf": sp.perf.snapshot(), "sa_rx": sp.rx.sa_bits() if sp.kind == "E1" else None,
                         "bert": sp.bert is not None})
         self._status = out
 
