@@ -703,3 +703,28 @@ def test_overlap_receiving_routes_once_a_route_names_the_whole_number(tmp_path, 
     assert call.dnis == "10086" and call.queue == "support"
     assert acks[:3] == ["SETUP_ACKNOWLEDGE", "CALL_PROCEEDING", "CONNECT"]
     w.st.close()
+
+
+def test_each_call_keeps_its_signalling_ladder_and_writes_it_when_it_ends(world):
+    w = world
+    qid, call = place(w)
+    other_qid, other = place(w)
+    live = w.cc.ladder(call.call_id)
+    texts = [t for _, d, t in live]
+    assert all(d == "q931" for _, d, _ in live)
+    assert texts[0].startswith("{NULL} rx SETUP") and "called=10086" in texts[0]
+    assert any("tx CONNECT" in t for t in texts) and any("-> ACTIVE" in t for t in texts)
+    assert w.cc.ladder(other.call_id) != live, "each call has its own ladder"
+    assert w.cc.ladder("no-such-call") is None
+    w.net.q931.disconnect(qid, 16)
+    w.clock.advance(1)
+    assert w.st.cdrs(call_id=call.call_id)
+    # the lines after the end (RELEASE COMPLETE, back to NULL) still join it; then it is stored
+    w.clock.advance(3)
+    assert w.cc.ladder(call.call_id) is None
+    stored = [e for e in w.st.call_events(call.call_id) if e["event"] == "signalling"]
+    assert len(stored) == 1
+    lines = [t for _, _, t in stored[0]["detail"]["ladder"]]
+    assert lines[:len(texts)] == texts
+    assert any("rx DISCONNECT" in t for t in lines) and any("RELEASE" in t for t in lines[-3:])
+    assert other.call_id in w.cc.ladders and w.cc.calls[other.call_id] is other

@@ -392,3 +392,29 @@ def test_firmware_update_from_the_console_shows_progress_and_refuses_bad_bundles
     assert all(len(x) <= 80 for x in text.split("\r\n"))
     assert "next boot: slot B with 4.0.0" in run("firmware show")
     st.close()
+
+
+def test_show_call_prints_the_ladder_live_or_stored(shell):
+    login(shell)
+    t0 = time.mktime((2026, 11, 22, 10, 15, 0, 0, 0, -1))
+    shell.bus.extra["call.ladder"] = [[t0 + 0.25, "q931", "{NULL} rx SETUP chan=1 called=10086 -> CALL_PRESENT"],
+                                      [t0 + 0.5, "q931", "{CALL_RECEIVED} tx CONNECT"],
+                                      [t0 + 0.75, "ev", "ts1 seized " + "x" * 100]]
+    shell.out.clear()
+    shell.line("show call c-1")
+    text = "".join(shell.out)
+    assert "10:15:00.250 <-- {NULL} rx SETUP chan=1 called=10086" in text
+    assert "10:15:00.500 --> {CALL_RECEIVED} tx CONNECT" in text and "10:15:00.750  *  ts1 seized" in text
+    assert all(len(x) <= 80 for x in text.split("\r\n"))
+    # an ended call: call control no longer has it, the stored ladder is read
+    shell.bus.extra["call.ladder"] = None
+    shell.store.add_call_event("c-2", "signalling", {"ladder": [[t0, "rx", "ts3 ABCD 0011"]]})
+    shell.out.clear()
+    shell.line("show call c-2")
+    assert "10:15:00.000 <-- ts3 ABCD 0011" in "".join(shell.out)
+    shell.out.clear()
+    shell.line("show call c-3")
+    assert "no signalling recorded" in "".join(shell.out)
+    shell.out.clear()
+    shell.line("show call a;b")
+    assert "usage: show" in "".join(shell.out)

@@ -60,6 +60,19 @@ def test_a_call_over_an_r2_span(tmp_path, variant):
         wait_until(lambda: farend.request("farend.status")["counters"]["ended"] == 1, 15,
                    "the far end to see its call end")
         assert farend.request("farend.status")["counters"]["connected"] == 1
+        # the call's ladder: the seizure, the register signals, the answer and the clearing
+        cid = events["call.ended"]["call_id"]
+
+        def ladder():
+            with Store(data) as st:
+                got = [e for e in st.call_events(cid) if e["event"] == "signalling"]
+            return got[0]["detail"]["ladder"] if got else None
+        wait_until(lambda: ladder() is not None, 15, "the call's signalling ladder")
+        texts = [t for _, _, t in ladder()]
+        assert texts[0].startswith("ts%d seized" % events["call.new"]["chan"])
+        assert any("MF I/II-" not in t and "MF 1" in t for t in texts)       # a forward digit heard
+        assert any("incoming" in t and "13912345678" in t for t in texts)
+        assert any("answered" in t for t in texts) and any("idle" in t for t in texts[-3:])
         # the field tech's view: the span's signalling and the CAS bits of every timeslot
         with Store(data) as st:
             st.execute("INSERT INTO users(username, pw_hash, role) VALUES('tech', ?, 'supervisor')",

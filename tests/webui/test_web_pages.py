@@ -281,3 +281,26 @@ def test_the_chinese_catalogue_has_no_duplicate_or_empty_entries_and_covers_the_
     page = c.get("/").text
     assert "总览" in page and "实时通话" in page and "中继线路" in page
     assert "进行中的通话" in c.get("/supervise").text
+
+
+def test_call_page_draws_the_signalling_ladder_stored_or_live(admin, store, bus):
+    store.add_call_event("lad-1", "setup", {"ani": "1"})
+    store.add_call_event("lad-1", "signalling", {"ladder": [
+        [1000.0, "q931", "{NULL} rx SETUP chan=1 called=10086 -> CALL_PRESENT"],
+        [1000.1, "q931", "{CALL_RECEIVED} tx CONNECT"],
+        [1000.2, "q931", "{ACTIVE} T313 expired, ignored"],
+        [1000.3, "tx", "ts1 ABCD 1111"], "junk"]})
+    store.add_cdr({"call_id": "lad-1", "start": 1000.0, "end": 1001.0, "disposition": "failed"})
+    t = admin.get("/calls/lad-1").text
+    assert "\u25c0\u2500\u2500 far</td>\n      <td class=\"mono\">{NULL} rx SETUP chan=1 called=10086" in t
+    assert "box \u2500\u2500\u25b6</td>\n      <td class=\"mono\">{CALL_RECEIVED} tx CONNECT" in t
+    assert '<tr class="note">' in t and "T313 expired" in t and "ts1 ABCD 1111" in t
+    assert "&quot;ladder&quot;" not in t, "the ladder is drawn, not dumped in the event log"
+    # a call in progress: the ladder comes from call control
+    store.add_call_event("lad-2", "setup", {"ani": "2"})
+    bus.replies["call.ladder"] = [[1000.0, "rx", "ts5 ABCD 0011"], [1000.5, "ev", "ts5 seized "]]
+    t = admin.get("/calls/lad-2").text
+    assert "ts5 ABCD 0011" in t and ("call.ladder", {"call_id": "lad-2"}) in bus.args
+    del bus.replies["call.ladder"]
+    t = admin.get("/calls/lad-2").text
+    assert "Call control is not reachable" in t

@@ -14,6 +14,7 @@ agent (the seat rings) -> the agent picks up: caller and seat are connected and
 recording starts -> either side hangs up -> the other side is cleared, the
 recording closed, the CDR written, the agent goes to after-call work.
 """
+import collections
 import itertools
 import logging
 import re
@@ -28,6 +29,8 @@ from callbox.signalling.trace import describe
 
 log = logging.getLogger("callbox.calls")
 _seq = itertools.count(1)
+LADDER_MAX = 400          # lines kept per call (a call that loops on errors stops growing here)
+LADDER_TAIL_S = 2.0       # lines that follow the end of a call (RELEASE COMPLETE, idle) still count
 
 
 class Call:
@@ -119,6 +122,11 @@ class CallControl:
         self.seat_up = {}     # seat -> its phone is plugged/registered and answering keep-alives
         self.consults = {}    # call_id of the held caller -> Consult (attended transfers)
         self.agent_digits = {}  # seat -> (in-call code keyed so far, when)
+        # per-call signalling ladders: call_id -> [[t, dir, text], ...]; lines that come before
+        # their call exists (SETUP, R2 register signalling) wait under (span, key)
+        self.ladders = {}
+        self._sig_pending = collections.OrderedDict()
+        self._ladder_tail = {}  # (span, key) -> call_id for LADDER_TAIL_S after the call ended
         self.load_config(span_factory)
 
     # -- configuration -------------------------------------------------------------
@@ -131,6 +139,7 @@ class CallControl:
                 kw = {"kind": "T1"} if s.get("kind") == "T1" else {}
                 if self.store.get_setting("pri.overlap", False) is True:
                     kw.update(overlap=True, number_complete=self.number_complete)
+                kw["on_line"] = lambda qid, text, sid=sid: self._ladder(sid, ("q", qid), "q931", text)
                 self.spans[sid] = span_factory(
                     sid, s["side"], lambda fr, sid=sid: self._dchan_tx(sid, fr),
                     lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
@@ -144,7 +153,7 @@ class CallControl:
                 self.spans[sid] = R2Span(
                     sid, s["signalling"], self.media.send, lambda ev, sid=sid: self.on_q931(sid, ev), self.clock,
                     lambda up, sid=sid: self._link(sid, up), dnis_digits=r2["dnis_digits"], ani=r2["ani"],
-                    trace=lambda d, text, sid=sid: self.publish("sig.trace", {"span": sid, "dir": d, "text": text}))
+                    trace=lambda d, text, ts, sid=sid: self._r2_trace(sid, d, text, ts))
 
     def r2_options(self):
         """The ``r2`` setting: DNIS digits incoming MFC/R2 calls collect (1-20; China sends no
@@ -260,6 +269,67 @@ class CallControl:
     def _trace(self, sid, direction, frame):
         """Publish every D-channel frame, decoded, for the console's signalling monitor."""
         self.publish("sig.trace", {"span": sid, "dir": direction, "text": describe(frame)})
+
+    def _r2_trace(self, sid, direction, text, ts):
+        self.publish("sig.trace", {"span": sid, "dir": direction, "text": text})
+        self._ladder(sid, ("ts", ts), direction, text)
+
+    # -- per-call signalling ladders -------------------------------------------------
+    def _ladder_call(self, sid, key):
+        if key[0] == "q":
+            return self.by_q931.get((sid, key[1]))
+        return self.by_ep.get("s%d.%d" % (sid, key[1]))
+
+    def _ladder(self, sid, key, direction, text):
+        """One signalling line (a Q.931 message, state change or timer; an R2 bit or tone
+        change or channel event) into the ladder of the call it belongs to."""
+        entry = [self.wall(self.clock.time()), direction, text]
+        if key[0] == "ts" and text.split(" ", 2)[1:2] == ["seized"]:
+            self._ladder_tail.pop((sid, key), None)      # a new call on the timeslot
+        call = self._ladder_call(sid, key)
+        cid = call.call_id if call is not None else self._ladder_tail.get((sid, key))
+        if cid is not None:
+            lad = self.ladders.setdefault(cid, [])
+            if len(lad) < LADDER_MAX:
+                lad.append(entry)
+            return
+        q = self._sig_pending.get((sid, key))
+        if q is None:
+            q = self._sig_pending[(sid, key)] = collections.deque(maxlen=80)
+            while len(self._sig_pending) > 256:            # calls that never became calls
+                self._sig_pending.popitem(last=False)
+        q.append(entry)
+
+    def _ladder_start(self, call, key):
+        """A call now exists: its lines so far (R2: since the seizure) open its ladder."""
+        got = list(self._sig_pending.pop((call.span, key), ()))
+        if key[0] == "ts":
+            starts = [i for i, e in enumerate(got) if e[2].split(" ", 2)[1:2] == ["seized"]]
+            got = got[starts[-1]:] if starts else got
+        self.ladders[call.call_id] = got[-LADDER_MAX:]
+
+    def _ladder_end(self, call):
+        """The call ended: lines of the next LADDER_TAIL_S seconds still join it, then the
+        ladder is written to the call's event log (one row)."""
+        if call.call_id not in self.ladders:
+            return
+        keys = [(call.span, ("q", call.q931_id)), (call.span, ("ts", call.chan))]
+        for k in keys:
+            self._ladder_tail[k] = call.call_id
+        self.clock.call_later(LADDER_TAIL_S, self._ladder_flush, call, keys)
+
+    def _ladder_flush(self, call, keys):
+        for k in keys:
+            if self._ladder_tail.get(k) == call.call_id:
+                del self._ladder_tail[k]
+        lad = self.ladders.pop(call.call_id, None)
+        if lad:
+            self.event(call, "signalling", {"ladder": lad})
+
+    def ladder(self, call_id):
+        """The signalling ladder of a call in progress (or just ended), or None."""
+        lad = self.ladders.get(call_id)
+        return [list(e) for e in lad] if lad is not None else None
 
     def wall(self, t):
         """Control-clock time -> Unix time (None stays None)."""
@@ -405,6 +475,7 @@ class CallControl:
         self.by_q931[(sid, ev["call"])] = call
         self._save_inflight()
         self.by_ep[call.ep] = call
+        self._ladder_start(call, ("q", ev["call"]) if sp.sig is not sp else ("ts", call.chan))
         self.counters["calls:offered"] += 1
         self.event(call, "setup", {"ani": call.ani, "dnis": call.dnis, "chan": call.chan})
         self.publish("call.new", call.snapshot(self.wall))
@@ -581,6 +652,7 @@ class CallControl:
             self.by_q931[(sid, qid)] = call
             self._save_inflight()
             self.by_ep[call.ep] = call
+            self._ladder_start(call, ("q", qid) if sp.sig is not sp else ("ts", chan))
             self.counters["calls:outgoing"] = self.counters.get("calls:outgoing", 0) + 1
             self.event(call, "dial", {"number": number, "span": sid, "chan": chan})
             self.publish("call.new", call.snapshot(self.wall))
@@ -1271,6 +1343,7 @@ class CallControl:
             log.exception("call %s: writing the CDR failed", call.call_id)
         self.event(call, "ended", {"disposition": disp, "cause": call.cause})
         self.publish("call.ended", cdr)
+        self._ladder_end(call)
 
     def event(self, call, name, detail=None):
         log.info("call %s: %s %s", call.call_id, name, detail or "")

@@ -21,16 +21,17 @@ class PriSpan:
         on_link (callable): on_link(bool) when the data link comes up or goes down.
         kind (str): "E1" (30B+D, A-law) or "T1" (23B+D, mu-law).
         overlap (bool), number_complete (callable): overlap receiving (see Q931Link).
+        on_line (callable): on_line(call id, text) for every Q.931 line of a call (its ladder).
     """
 
     def __init__(self, sid, side, send_frame, on_event, clock, on_link=None, kind="E1", overlap=False,
-                 number_complete=None):
+                 number_complete=None, on_line=None):
         self.sid = sid
         self.side = side
         self.kind = kind
         self.on_link = on_link or (lambda up: None)
         name = "span%d" % sid
-        kw = {"overlap": overlap, "number_complete": number_complete}
+        kw = {"overlap": overlap, "number_complete": number_complete, "on_line": on_line}
         if kind == "T1":
             # 23B+D: B-channels 1..23, mu-law (the D-channel is channel 24)
             kw.update(channels=range(1, 24), law="ulaw")

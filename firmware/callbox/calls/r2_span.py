@@ -62,7 +62,8 @@ class R2Span:
             CAS multiframe aligned).
         dnis_digits (int): DNIS digits an incoming call collects (China sends no end of DNIS).
         ani (bool): ask incoming calls for the category and ANI.
-        trace (callable): trace(direction, text) for the signalling monitor.
+        trace (callable): trace(direction, text, ts) for the signalling monitor and the calls'
+            ladders (direction "tx", "rx" or "ev", a channel event).
     """
 
     def __init__(self, sid, variant, send, on_event, clock, on_link=None, dnis_digits=4, ani=True,
@@ -73,7 +74,7 @@ class R2Span:
         self.on_event = on_event
         self.clock = clock
         self.on_link = on_link or (lambda up: None)
-        self.trace = trace or (lambda direction, text: None)
+        self.trace = trace or (lambda direction, text, ts: None)
         self.side = "r2"
         self.kind = "E1"
         self.link = False
@@ -96,7 +97,7 @@ class R2Span:
         self.send(topic, data)
 
     def _trace(self, direction, ts, text):
-        self.trace(direction, "ts%d %s" % (ts, text))
+        self.trace(direction, "ts%d %s" % (ts, text), ts)
 
     # -- the line ------------------------------------------------------------------------
     def line_up(self):

@@ -454,8 +454,9 @@ class Shell:
         self.bus.request("call.hangup", {"call_id": args[0]}, 3.0)
         return "call %s: clearing" % args[0]
 
-    @_usage("show spans|span N|channel span N chan C|calls|agents|seats|queues|recorder|system|log [daemon] [-n N] "
-            "[-f]", [["spans", "span", "channel", "calls", "agents", "seats", "queues", "recorder", "system", "log"]])
+    @_usage("show spans|span N|channel span N chan C|calls|call ID|agents|seats|queues|recorder|system|"
+            "log [daemon] [-n N] [-f]", [["spans", "span", "channel", "calls", "call", "agents", "seats", "queues",
+                                         "recorder", "system", "log"]])
     def cmd_show(self, args):
         if not args:
             raise UsageError()
@@ -466,6 +467,8 @@ class Shell:
             return self._show_channel(*_span_chan(rest))
         if what == "log":
             return self._show_log(rest)
+        if what == "call" and len(rest) == 1:
+            return self._show_call(rest[0])
         if what in ("spans", "calls", "agents", "queues", "system", "recorder", "seats") and not rest:
             return getattr(self, "_show_" + what)()
         raise UsageError()
@@ -553,6 +556,28 @@ class Shell:
         for c in calls:
             lines.append("  call %s %s -> %s, %s, agent %s" % (c["call_id"], c.get("ani") or "-", c.get("dnis") or "-",
                                                               c["state"], c.get("agent") or "-"))
+        return "\n".join(lines)
+
+    def _show_call(self, call_id):
+        """A call's signalling ladder: live from call control, or as stored when it ended."""
+        if not re.match(r"^[A-Za-z0-9._:@+-]{1,128}$", call_id):
+            raise UsageError("show call ID: %r is not a call id (see show calls)" % call_id)
+        ladder = None
+        try:
+            ladder = self.bus.request("call.ladder", {"call_id": call_id}, 3.0)
+        except BusError:
+            pass
+        if ladder is None:
+            got = [e for e in self.store.call_events(call_id) if e["event"] == "signalling"]
+            ladder = (got[-1]["detail"] or {}).get("ladder") if got else None
+        if not ladder:
+            return "call %s: no signalling recorded (unknown call, internal call, or still setting up)" % call_id
+        lines = ["Signalling of call %s (--> sent, <-- received, * state/event):" % call_id]
+        for t, kind, text in ladder:
+            if kind == "q931":
+                kind = "tx" if " tx " in text[:40] else "rx" if " rx " in text[:40] else "ev"
+            stamp = time.strftime("%H:%M:%S", time.localtime(t)) + ".%03d" % int((t % 1) * 1000)
+            lines.append(_fit("%s %s %s" % (stamp, {"tx": "-->", "rx": "<--"}.get(kind, " * "), text)))
         return "\n".join(lines)
 
     def _show_calls(self):

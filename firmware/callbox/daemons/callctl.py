@@ -87,6 +87,15 @@ async def amain(args, stop):
     server.handle("call.agent_action", agent_action,
                   "An agent's call: {login, action: hold|unhold|transfer|consult|complete|cancel, target}")
     server.handle("call.list", lambda a: cc.list_calls(), "Calls in progress")
+    def ladder(a):
+        cid = a.get("call_id")
+        if not isinstance(cid, str) or not cid:
+            raise ValueError("call_id must be a call id such as 20261122101500-0001-s0c1")
+        return cc.ladder(cid)
+
+    server.handle("call.ladder", ladder,
+                  "The signalling ladder of a call in progress: {call_id} -> [[t, dir, text], ...] or None "
+                  "(ended calls: their 'signalling' event)")
     server.handle("call.hangup", lambda a: cc.hangup_request(a.get("call_id")), "Clear a call: {call_id}")
     server.handle("call.monitor", lambda a: cc.monitor(a.get("call_id"), a.get("seat"), a.get("mode")),
                   "Supervise a connected call from a seat: {call_id, seat, mode: listen|whisper|barge|off}")

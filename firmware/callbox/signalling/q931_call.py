@@ -226,7 +226,7 @@ class Q931Link(Deferred):
     """
 
     def __init__(self, name, side, send, clock, events, timers=None, log=None, channels=DEFAULT_E1_CHANNELS,
-                 law="alaw", overlap=False, number_complete=None):
+                 law="alaw", overlap=False, number_complete=None, on_line=None):
         if side not in ("user", "network"):
             raise ValueError("Q931Link %s: side %r is not one of: user, network" % (name, side))
         channels = tuple(sorted(set(channels)))
@@ -244,6 +244,7 @@ class Q931Link(Deferred):
         for d in TIMER_DEFS:
             self.timers.definition(d.name)
         self._log = log if log is not None else logging.getLogger("callbox.q931").info
+        self.on_line = on_line            # on_line(call id, text): every line of a call, for its ladder
         self.channels = channels
         self.law = law
         self.overlap = bool(overlap)
@@ -452,6 +453,11 @@ class Q931Link(Deferred):
 
     def _line(self, call, state, text):
         self._log("Q931(%s cref=0x%04X){%s}: %s" % (self.name, call.cref | (0 if call.ours else 0x8000), state, text))
+        if self.on_line is not None:
+            try:
+                self.on_line(call.id, "{%s} %s" % (state, text))
+            except Exception:                 # a ladder must never disturb the protocol
+                logging.getLogger("callbox.q931").exception("Q931(%s): ladder callback failed", self.name)
 
     def _note(self, text):
         self._notes.append(text)

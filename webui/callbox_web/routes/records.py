@@ -41,6 +41,28 @@ def csv_cell(v):
     return s
 
 
+_Q931_DIR = re.compile(r"^\{[A-Z_0-9]+\} (tx|rx) ")
+
+
+def ladder_rows(ladder):
+    """A call's signalling lines as ladder rows: {t, dir: "out" (box to far end), "in" (far end
+    to box) or "note" (a state change, timer or channel event), text}."""
+    rows = []
+    for entry in ladder or []:
+        try:
+            t, kind, text = entry
+        except (TypeError, ValueError):
+            continue
+        text = str(text)
+        if kind == "q931":
+            m = _Q931_DIR.match(text)
+            d = {"tx": "out", "rx": "in"}.get(m.group(1)) if m else "note"
+        else:
+            d = {"tx": "out", "rx": "in"}.get(kind, "note")
+        rows.append({"t": t, "dir": d, "text": text})
+    return rows
+
+
 def install(app, web):
     """Add /cdr, /cdr.csv, /calls/<id> and /recordings/... to app."""
 
@@ -102,11 +124,22 @@ def install(app, web):
         recs = web.store.recordings(call_id=call_id) if may_listen() else []
         if not cdrs and not events and not recs:
             raise HTTPError(404, "No call %r in the call records or event log." % call_id)
+        stored = [e for e in events if e["event"] == "signalling"]
+        events = [e for e in events if e["event"] != "signalling"]
+        ladder, ladder_note = None, None
+        if stored:
+            ladder = (stored[-1]["detail"] or {}).get("ladder")
+        elif not cdrs:                      # in progress: call control holds the ladder
+            try:
+                ladder = web.bus.request("call.ladder", {"call_id": call_id}, 2.0)
+            except Exception as e:          # BusError, or no call control at all
+                ladder_note = "Call control is not reachable (%s): the ladder shows when the call has ended." % e
         for e in events:
             e["detail_text"] = json.dumps(e["detail"], sort_keys=True, separators=(", ", ": ")) \
                 if e["detail"] else ""
         return web.render("call", title="Call %s" % call_id, call_id=call_id, cdr=cdrs[0] if cdrs else None,
-                          events=events, recordings=recs, note=web.store.notes([call_id]).get(call_id))
+                          events=events, recordings=recs, note=web.store.notes([call_id]).get(call_id),
+                          ladder=ladder_rows(ladder), ladder_note=ladder_note)
 
     @app.get("/recordings", roles=RECORDING_ROLES, nav="Recordings")
     def recordings_page():

@@ -28,6 +28,21 @@
 %   end
 </ul>
 % end
+<h2>Signalling ladder</h2>
+% if ladder:
+<table class="records ladder">
+  <thead><tr><th>Time</th><th>Box &#8644; far end</th><th>Message, state change, timer</th></tr></thead>
+  <tbody>
+%   for r in ladder:
+    <tr class="{{r["dir"]}}"><td>{{fmt_time(r["t"], ms=True)}}</td>
+      <td class="arrow">{{"box ──▶" if r["dir"] == "out" else ("◀── far" if r["dir"] == "in" else "")}}</td>
+      <td class="mono">{{r["text"]}}</td></tr>
+%   end
+  </tbody>
+</table>
+% else:
+<p class="muted">{{ladder_note or "No signalling was recorded for this call (internal calls have none; calls before this firmware version were not traced)."}}</p>
+% end
 <h2>Event log</h2>
 <table class="records">
   <thead><tr><th>Time</th><th>Event</th><th>Detail</th></tr></thead>
