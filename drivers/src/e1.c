@@ -17,6 +17,7 @@
 #define LOF_BAD_FAS 3        /* G.706 4.1.1: three consecutive incorrect FAS lose alignment */
 #define MFAS_PATTERN 0x0B    /* 001011: bit 1 of frames 1,3,5,7,9,11 (G.704 Table 5B) */
 #define ANNEX_B_FRAMES 3200  /* G.706 Annex B: 400 ms without a multiframe, the far end sends no CRC-4 */
+#define MF_SEARCH_FRAMES 64  /* G.706 4.2: no multiframe 8 ms after frame alignment: the FAS was spurious */
 #define CRC_WINDOW 1000      /* G.706 4.3.2: >= 915 errored of 1000 -> frame re-search */
 #define CRC_WINDOW_BAD 915
 #define E_BITS_MAX 16        /* E bits still to send as 0: one multiframe's worth of reports, twice over */
@@ -210,16 +211,20 @@ static int crc4_frame_rx(cb_e1_rx_t *r, const uint8_t *f, int is_nfas)
 	r->since_align++;
 	int bit1 = f[0] >> 7;
 	if (!r->mf_aligned) {
+		r->mf_search++;
 		if (!is_nfas)
 			return 0;
 		r->nfas_seen++;
 		r->mfas_hist = (uint8_t)(((r->mfas_hist << 1) | bit1) & 0x3F);
 		if (r->mfas_hist == MFAS_PATTERN && r->nfas_seen >= 6) {
-			/* this NFAS was frame 11 of a multiframe; G.706 4.2: twice, 2 ms apart */
-			if (r->last_mfas_at && r->since_align - r->last_mfas_at == 16) {
+			/* this NFAS was frame 11 of a multiframe; G.706 4.2: two MFAS within 8 ms,
+			 * 2 ms or a multiple of 2 ms apart */
+			uint64_t d = r->since_align - r->last_mfas_at;
+			if (r->last_mfas_at && d % 16 == 0 && d <= MF_SEARCH_FRAMES - 16) {
 				r->mf_aligned = 1;
 				r->mfi = 12;
 				r->far_no_crc4 = 0;
+				r->mf_search = 0;
 				r->ctr.mf_realignments++;
 				r->cbits = 0;
 				r->crc = 0;
@@ -228,8 +233,10 @@ static int crc4_frame_rx(cb_e1_rx_t *r, const uint8_t *f, int is_nfas)
 			}
 			r->last_mfas_at = r->since_align;
 		}
-		if (r->since_align >= ANNEX_B_FRAMES)
-			r->far_no_crc4 = 1;
+		if (r->crc4 == CB_E1_CRC4_AUTO && r->mf_search >= ANNEX_B_FRAMES)
+			r->far_no_crc4 = 1;         /* Annex B: keep basic alignment, stop re-searching */
+		if (!r->far_no_crc4 && r->since_align >= MF_SEARCH_FRAMES)
+			return 1;                   /* 4.2: a spurious FAS; search again just after it */
 		return 0;
 	}
 	int m = r->mfi;
@@ -281,6 +288,7 @@ static uint8_t *push_frame(cb_e1_rx_t *r, uint64_t b)
 	for (int i = 0; i < E1_FRAME_OCTETS; i++)
 		f[i] = octet_at(r, b + 8u * (unsigned)i);
 	r->fifo_tag[k] = t + 1;
+	r->fifo_start[k] = b;
 	return f;
 }
 
@@ -401,6 +409,7 @@ static void set_los(cb_e1_rx_t *r, int los)
 {
 	if (los && !r->los) {
 		r->ctr.los_events++;
+		r->mf_search = 0;                       /* a new connection: Annex B starts again */
 		if (r->state == E1_ALIGNED)
 			lose_alignment(r, r->pos, r->pos);
 		r->have_ref = 0;
@@ -463,6 +472,11 @@ static void take_frame_time(cb_e1_rx_t *r, const uint8_t *raw)
 
 int cb_e1_rx_deframe(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nframes)
 {
+	return cb_e1_rx_deframe_at(r, raw, out, nframes, NULL);
+}
+
+int cb_e1_rx_deframe_at(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nframes, int64_t *starts)
+{
 	if (!r || !raw || !out || nframes < 0)
 		return CB_LINE_EINVAL;
 	size_t n = (size_t)nframes * E1_FRAME_OCTETS;
@@ -507,8 +521,12 @@ int cb_e1_rx_deframe(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nframe
 		if (r->fifo_tag[k] == r->frame_time + 1) {
 			memcpy(o, r->fifo[k], E1_FRAME_OCTETS);
 			r->fifo_tag[k] = 0;
+			if (starts)
+				starts[j] = (int64_t)r->fifo_start[k];
 		} else {
 			memset(o, 0xFF, E1_FRAME_OCTETS);
+			if (starts)
+				starts[j] = -1;
 		}
 	}
 	return nframes;
@@ -516,8 +534,18 @@ int cb_e1_rx_deframe(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nframe
 
 void cb_e1_rx_set_crc4(cb_e1_rx_t *r, int on)
 {
-	r->crc4 = on ? 1 : 0;
+	cb_e1_rx_set_crc4_mode(r, on ? CB_E1_CRC4_AUTO : CB_E1_CRC4_OFF);
+}
+
+int cb_e1_rx_set_crc4_mode(cb_e1_rx_t *r, int mode)
+{
+	if (!r || mode < CB_E1_CRC4_OFF || mode > CB_E1_CRC4_AUTO)
+		return CB_LINE_EINVAL;
+	r->crc4 = mode;
+	r->far_no_crc4 = 0;
+	r->mf_search = 0;
 	lose_mf(r);
+	return 0;
 }
 
 int cb_e1_rx_take_crc_errors(cb_e1_rx_t *r)

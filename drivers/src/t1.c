@@ -32,6 +32,7 @@ struct cb_t1_rx_s {
 	int rbs;
 	uint8_t bits[BUF_BITS];     /* unprocessed line bits: bits[start .. len) */
 	int start, len;
+	uint64_t in_bits;           /* line bits taken into bits[] since creation */
 	int aligned;
 	int fi;
 	int ferr[4];
@@ -268,8 +269,10 @@ static void line_bits(cb_t1_rx_t *r, const uint8_t *raw, long nbits)
 				r->c.ais_events++;
 			r->ais_bits = r->ais_zeros = 0;
 		}
-		if (r->len < BUF_BITS)
+		if (r->len < BUF_BITS) {
 			r->bits[r->len++] = (uint8_t)bit;
+			r->in_bits++;
+		}
 	}
 }
 
@@ -371,6 +374,12 @@ static void rx_frame(cb_t1_rx_t *r, uint8_t *out)
 
 int cb_t1_rx_deframe(cb_t1_rx_t *r, const uint8_t *raw, uint8_t *payload, int nframes)
 {
+	return cb_t1_rx_deframe_at(r, raw, payload, nframes, NULL, NULL);
+}
+
+int cb_t1_rx_deframe_at(cb_t1_rx_t *r, const uint8_t *raw, uint8_t *payload, int nframes, int64_t *starts,
+			uint8_t *fbits)
+{
 	if (!r || !raw || !payload || nframes < 0 || nframes % 8)
 		return CB_LINE_EINVAL;
 	long nbits = (long)nframes * FRAME_BITS;
@@ -408,6 +417,10 @@ int cb_t1_rx_deframe(cb_t1_rx_t *r, const uint8_t *raw, uint8_t *payload, int nf
 		if (r->los)
 			r->start = r->len;
 		while (r->aligned && avail(r) >= FRAME_BITS && made < nframes) {
+			if (starts)
+				starts[made] = (int64_t)(r->in_bits - (uint64_t)avail(r));
+			if (fbits)
+				fbits[made] = r->bits[r->start];
 			rx_frame(r, payload + (size_t)made * CHANNELS);
 			made++;
 		}
@@ -416,6 +429,12 @@ int cb_t1_rx_deframe(cb_t1_rx_t *r, const uint8_t *raw, uint8_t *payload, int nf
 	}
 	if (made < nframes)
 		memset(payload + (size_t)made * CHANNELS, 0xFF, (size_t)(nframes - made) * CHANNELS);
+	for (int j = made; j < nframes; j++) {
+		if (starts)
+			starts[j] = -1;
+		if (fbits)
+			fbits[j] = 1;
+	}
 	return nframes;
 }
 

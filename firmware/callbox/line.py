@@ -255,14 +255,21 @@ class E1Rx(_Handle):
                        ("rx:crc4_errors", "crc4_errors"), ("rx:ebit_errors", "ebit_errors"),
                        ("rx:crc4_blocks", "crc4_blocks"), ("rx:mf_realignments", "mf_realignments"))
 
-    def __init__(self, crc4=False):
+    CRC4_MODES = {"off": 0, "strict": 1, "auto": 2}
+
+    def __init__(self, crc4=False, crc4_mode=None):
+        if crc4_mode is None:
+            crc4_mode = "auto" if crc4 else "off"
+        if crc4_mode not in self.CRC4_MODES:
+            raise ValueError("E1 deframer: crc4_mode %r is not one of off, strict, auto" % (crc4_mode,))
         self._h = None
         h = lib.cb_e1_rx_new()
         if h == ffi.NULL:
             raise LineError("Creating an E1 deframer: out of memory")
         self._h = h
-        self.crc4 = bool(crc4)
-        lib.cb_e1_rx_set_crc4(h, 1 if crc4 else 0)
+        self.crc4 = crc4_mode != "off"
+        self.crc4_mode = crc4_mode
+        lib.cb_e1_rx_set_crc4_mode(h, self.CRC4_MODES[crc4_mode])
         self._st = ffi.new("cb_e1_status_t *")
         self._ctr = ffi.new("cb_e1_counters_t *")
 
@@ -296,6 +303,19 @@ class E1Rx(_Handle):
         h = self._live("E1 deframing")
         _check(lib.cb_e1_rx_deframe(h, _u8(raw), _u8(out), n), "E1 deframing")
         return out
+
+    def deframe_at(self, raw):
+        """deframe(), and where each output frame started.
+
+        Returns:
+            (bytearray, list[int]): the frames, and per frame the stream bit (from the first
+            bit ever given) where it started, -1 for the all-ones frames of no alignment.
+        """
+        n = _frames(raw, "E1 deframing")
+        out = bytearray(n * E1_FRAME_BYTES)
+        starts = ffi.new("int64_t[]", max(n, 1))
+        _check(lib.cb_e1_rx_deframe_at(self._live("E1 deframing"), _u8(raw), _u8(out), n, starts), "E1 deframing")
+        return out, list(starts)[:n]
 
     def status(self):
         """Defects now.
@@ -619,6 +639,22 @@ class T1Rx(_Handle):
         out = _out(out, n * T1_CHANNELS, "T1 deframing")
         _check(lib.cb_t1_rx_deframe(self._live("T1 deframing"), _u8(raw), _u8(out), n), "T1 deframing")
         return out
+
+    def deframe_at(self, raw):
+        """deframe(), and for each delivered frame its F bit's stream position and value.
+
+        Returns:
+            (bytearray, list[int], bytes): n x 24 octets; per frame the stream bit (from the
+            first bit ever given) of its F bit, or -1 for the all-ones fill at the end; the F bits.
+        """
+        groups = _t1_frames(_nbytes(raw, "T1 deframing"), T1_FRAME_BITS, "T1 deframing")
+        n = groups * 8
+        out = bytearray(n * T1_CHANNELS)
+        starts = ffi.new("int64_t[]", max(n, 1))
+        fbits = bytearray(max(n, 1))
+        _check(lib.cb_t1_rx_deframe_at(self._live("T1 deframing"), _u8(raw), _u8(out), n, starts, _u8(fbits)),
+               "T1 deframing")
+        return out, list(starts)[:n], bytes(fbits[:n])
 
     def status(self):
         """dict of bools: los, ais, oof, yellow, aligned."""
@@ -1145,3 +1181,9 @@ class LineCoder(_Handle):
         lib.cb_linecode_counters(self._live("Reading line code counters"), self._ctr)
         c = self._ctr
         return {"rx:bpv": c.bpv, "rx:exz": c.exz, "rx:lcv": c.bpv + c.exz, "rx:substitutions": c.subs}
+
+
+if __name__ == "__main__":          # python -m callbox.line deframe|frame|linecode ...
+    import sys
+    from callbox.linestream import main
+    sys.exit(main())

@@ -125,13 +125,29 @@ void cb_e1_rx_free(cb_e1_rx_t *r);
 /* Consume nframes * 32 octets of raw bits, write exactly nframes frames to out
  * (in != out); returns nframes or CB_LINE_EINVAL. Any nframes >= 0 is accepted. */
 int cb_e1_rx_deframe(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nframes);
+/* The same, and starts[j] = the stream bit (counted from the first bit ever given) where
+ * output frame j started, or -1 for an all-ones frame written while not aligned. */
+int cb_e1_rx_deframe_at(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nframes, int64_t *starts);
 void cb_e1_rx_status(const cb_e1_rx_t *r, cb_e1_status_t *st);
 void cb_e1_rx_counters(const cb_e1_rx_t *r, cb_e1_counters_t *c);
 void cb_e1_rx_reset_counters(cb_e1_rx_t *r);
 /* Received Sa4..Sa8 (0..31, Sa4 the most significant) once the same value came in 3 NFAS in
  * a row; -1 before that or while not aligned. */
 int cb_e1_rx_sa(const cb_e1_rx_t *r);
-/* CRC-4 multiframe on receive: alignment (G.706 4.2), CRC-4 check, E bits, 915/1000 rule. */
+/* CRC-4 on receive, by mode:
+ *   CB_E1_CRC4_OFF    basic frame alignment only;
+ *   CB_E1_CRC4_STRICT the multiframe must be found: without two MFAS 2 ms (or a multiple)
+ *                     apart within 8 ms of frame alignment the FAS is taken as spurious and
+ *                     the frame search starts again just after it (G.706 4.2), for ever;
+ *   CB_E1_CRC4_AUTO   the same for 400 ms; then the far end is taken as non-CRC-4 (Annex B:
+ *                     basic alignment kept, far_no_crc4 set, the multiframe still looked for).
+ * Returns 0 or CB_LINE_EINVAL. */
+#define CB_E1_CRC4_OFF 0
+#define CB_E1_CRC4_STRICT 1
+#define CB_E1_CRC4_AUTO 2
+int cb_e1_rx_set_crc4_mode(cb_e1_rx_t *r, int mode);
+/* CRC-4 multiframe on receive: alignment (G.706 4.2), CRC-4 check, E bits, 915/1000 rule;
+ * on = CB_E1_CRC4_AUTO. */
 void cb_e1_rx_set_crc4(cb_e1_rx_t *r, int on);
 /* CRC-4 errors since the last call (to send back as E bits). */
 int cb_e1_rx_take_crc_errors(cb_e1_rx_t *r);

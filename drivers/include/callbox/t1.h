@@ -69,6 +69,11 @@ void cb_t1_rx_free(cb_t1_rx_t *r);
 /* nframes x 193 raw bits -> nframes x 24 payload octets (idle 0xFF while out of frame);
  * nframes % 8 == 0; returns nframes or CB_LINE_EINVAL. */
 int cb_t1_rx_deframe(cb_t1_rx_t *r, const uint8_t *raw, uint8_t *payload, int nframes);
+/* The same, and for delivered frame j: starts[j] = the stream bit of its F bit (counted from
+ * the first bit ever given), fbits[j] = that F bit; -1 and 1 for the all-ones fill frames
+ * (either array may be NULL). */
+int cb_t1_rx_deframe_at(cb_t1_rx_t *r, const uint8_t *raw, uint8_t *payload, int nframes, int64_t *starts,
+			uint8_t *fbits);
 void cb_t1_rx_status(const cb_t1_rx_t *r, cb_t1_status_t *st);
 void cb_t1_rx_counters(const cb_t1_rx_t *r, cb_t1_counters_t *c);
 /* Received signalling of channel 0..23 (bit 3 = A .. bit 0 = D; SF gives A and B only,

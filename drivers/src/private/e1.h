@@ -53,6 +53,7 @@ struct cb_e1_rx_s {
 	int ok_periods;         /* consecutive periods with 3 or more zeros */
 	uint8_t fifo[E1_OUT_RING][E1_FRAME_OCTETS]; /* aligned frames waiting for their output frame time */
 	uint64_t fifo_tag[E1_OUT_RING]; /* output frame time + 1 the place holds a frame for; 0 = empty */
+	uint64_t fifo_start[E1_OUT_RING]; /* stream bit where that frame started */
 	cb_e1_counters_t ctr;   /* counters */
 	/* CRC-4 multiframe (G.704 2.3.3, G.706 4.2, 4.3.2, Annex B) */
 	int crc4;               /* CRC-4 checking on */
@@ -63,6 +64,7 @@ struct cb_e1_rx_s {
 	uint64_t last_mfas_at;  /* since_align value when the MFAS last completed (0: never) */
 	uint64_t since_align;   /* frames since basic alignment (Annex B timer) */
 	int far_no_crc4;        /* no multiframe for 400 ms */
+	uint64_t mf_search;     /* frames searched for the multiframe, across 8 ms re-searches (Annex B) */
 	uint8_t crc;            /* CRC-4 of the sub-multiframe being received */
 	uint8_t prev_crc;       /* CRC-4 of the previous sub-multiframe */
 	uint8_t cbits;          /* C bits collected in this sub-multiframe */

@@ -100,6 +100,10 @@ class R2Span:
         self.trace(direction, "ts%d %s" % (ts, text), ts)
 
     # -- the line ------------------------------------------------------------------------
+    @property
+    def line_is_up(self):
+        return self.link
+
     def line_up(self):
         if not self.link:
             self.link = True

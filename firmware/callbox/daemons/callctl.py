@@ -105,9 +105,26 @@ async def amain(args, stop):
     server.handle("acd.agent.set_state", set_agent, "Set an agent's state: {login, state, reason}")
     server.handle("acd.reload", lambda a: cc.reload_routing(), "Re-read queues, agents, IVR flows and routes now")
     server.handle("sig.status", lambda a: [sp.status() for sp in cc.spans.values()], "Signalling state per span")
+    async def recheck():
+        # span.state events are the fast path; this re-reads the spans every few seconds so a
+        # state change missed around a (re)connection cannot leave a span's signalling stopped
+        while True:
+            await asyncio.sleep(5.0)
+            try:
+                spans = await media.request("span.status")
+            except Exception:
+                continue
+            for s in spans:
+                sp = cc.spans.get(s["span"])
+                if sp is not None and bool(s["up"]) != sp.line_is_up:
+                    log.warning("span %d: state %s missed; applied now", s["span"], "up" if s["up"] else "down")
+                    (sp.line_up if s["up"] else sp.line_down)()
+
     await server.start()
     media.start()
+    checker = asyncio.ensure_future(recheck())
     await stop.wait()
+    checker.cancel()
     await media.close()
     await server.close()
     store.close()

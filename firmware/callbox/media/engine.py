@@ -677,8 +677,8 @@ class Engine:
         up = not (sp.alarms["los"] or sp.alarms["ais"] or sp.alarms["lof"] or sp.alarms.get("cas_lomf"))
         if up != sp.up:
             sp.up = up
+            self._update_status()        # first: a span.status read after the event must agree
             self.emit("span.state", {"span": sp.sid, "up": up})
-            self._update_status()
 
     def _seat_event(self, n, ev):
         if "plug" in ev:
