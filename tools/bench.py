@@ -10,6 +10,8 @@ Each figure is a ratio against a named reference measured in the same run:
   (tools/bench_dsp.py; the peer column is empty without libspandsp-dev).
 * ACD: routing decisions per second of the real Acd with 1000 agents in 100 queues, and the p99
   latency of one ACD call against one 20 ms media tick (the box must never stall on routing).
+* line layer (tools/bench_line.py): E1 (CRC-4) and T1 ESF spans one core deframes in real time,
+  against a plain memory copy of the same bytes.
 * SIP seats (tools/bench_sip.py): the media tick with 40 SIP phones in recorded calls (80 RTP
   streams, phones in another process) against the same engine with 40 simulated seats.
 * web UI (tools/bench_web.py): p50/p95 latency of pages and APIs under 20 concurrent users,
@@ -162,6 +164,11 @@ def main():
     print("%-*s  %*s  %-*s  %s" % (w[0], "benchmark", w[1], "time", w[2], "ratio", "notes"))
     for r in rows:
         print("%-*s  %*s  %-*s  %s" % (w[0], r[0], w[1], r[1], w[2], r[2], r[3]))
+    sys.stdout.flush()
+    # the line layer: E1 / T1 spans per core against a memory copy of the same bytes (tools/bench_line.py)
+    import bench_line
+    print("\n== line layer, receive")
+    print(bench_line.format_rows(bench_line.run()))
     sys.stdout.flush()
     # IP seats: 40 SIP phones in recorded calls against the simulated-seat peer (tools/bench_sip.py)
     import bench_sip

@@ -24,8 +24,9 @@
 
 /* ---------------------------------------------------------------- CRC-4 */
 
-/* CRC-4 (x^4 + x + 1) over one octet, MSB first; the register holds block * x^4 mod G. */
-static uint8_t crc4_octet(uint8_t crc, uint8_t o)
+/* CRC-4 (x^4 + x + 1) over one octet, MSB first, bit by bit; the register holds block * x^4
+ * mod G. Used to build the table below. */
+static uint8_t crc4_octet_bits(uint8_t crc, uint8_t o)
 {
 	for (int k = 7; k >= 0; k--) {
 		int fb = ((crc >> 3) & 1) ^ ((o >> k) & 1);
@@ -34,6 +35,25 @@ static uint8_t crc4_octet(uint8_t crc, uint8_t o)
 			crc ^= 0x03;
 	}
 	return crc;
+}
+
+/* The same an octet at a time: the 4-bit register shifted into the octet's top half, then
+ * one lookup (the CRC is linear, so T[(crc << 4) ^ o] = the bitwise result). */
+static uint8_t crc4_table[256];
+static int crc4_table_ready;
+
+static void crc4_init(void)
+{
+	if (crc4_table_ready)
+		return;
+	for (int v = 0; v < 256; v++)
+		crc4_table[v] = crc4_octet_bits(0, (uint8_t)v);
+	crc4_table_ready = 1;
+}
+
+static inline uint8_t crc4_octet(uint8_t crc, uint8_t o)
+{
+	return crc4_table[(uint8_t)((crc << 4) ^ o)];
 }
 
 /* CRC-4 of one frame, bit 1 of TS0 counted as 0 in the C-bit frames (G.704 2.3.3.2). */
@@ -49,6 +69,7 @@ static uint8_t crc4_frame(uint8_t crc, const uint8_t *f, int c_bit_frame)
 
 cb_e1_tx_t *cb_e1_tx_new(void)
 {
+	crc4_init();
 	cb_e1_tx_t *t = calloc(1, sizeof(cb_e1_tx_t));
 	if (t)
 		t->sa = TX_SA_IDLE;
@@ -133,6 +154,7 @@ int cb_e1_tx_frame(cb_e1_tx_t *t, const uint8_t *in, uint8_t *out, int nframes)
 
 cb_e1_rx_t *cb_e1_rx_new(void)
 {
+	crc4_init();
 	cb_e1_rx_t *r = calloc(1, sizeof(cb_e1_rx_t));
 	if (r)
 		r->sa = -1;
@@ -418,6 +440,16 @@ static void set_los(cb_e1_rx_t *r, int los)
 	r->los = los;
 }
 
+/* Whether any of the 32 octets in w is zero (the classic word trick, 8 octets at a time). */
+static int has_zero_octet(const uint64_t *w)
+{
+	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	for (int k = 0; k < 4; k++)
+		if ((w[k] - lo) & ~w[k] & hi)
+			return 1;
+	return 0;
+}
+
 /* Zeros after the last one of a nonzero octet. */
 static uint32_t trailing_zeros(uint8_t o)
 {
@@ -438,13 +470,6 @@ static uint32_t leading_zeros(uint8_t o)
 		n++;
 	}
 	return n;
-}
-
-/* Zero bits of an octet. */
-static uint32_t zero_bits(uint8_t o)
-{
-	static const uint8_t nibble_zeros[16] = { 4, 3, 3, 2, 3, 2, 2, 1, 3, 2, 2, 1, 2, 1, 1, 0 };
-	return (uint32_t)nibble_zeros[o >> 4] + nibble_zeros[o & 0x0F];
 }
 
 /* Drop the held octets the machine no longer needs, then append one frame time. */
@@ -490,7 +515,17 @@ int cb_e1_rx_deframe_at(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nfr
 		take_frame_time(r, x);
 		/* 1. defects on the new bits; LOS: raised by 2048 zeros (or a call without
 		 * ones, above), cleared by a one */
-		for (int i = 0; i < E1_FRAME_OCTETS; i++) {
+		uint64_t w[4];
+		memcpy(w, x, sizeof(w));
+		int ones = __builtin_popcountll(w[0]) + __builtin_popcountll(w[1]) +
+			   __builtin_popcountll(w[2]) + __builtin_popcountll(w[3]);
+		r->period_zeros += (uint32_t)(8 * E1_FRAME_OCTETS - ones);
+		if (!has_zero_octet(w) && (r->zero_run + 7 < LOS_ZEROS)) {
+			/* the usual case: a one in every octet, so no run of 2048 zeros starts or
+			 * ends here; only the zeros after the last one carry on */
+			set_los(r, 0);
+			r->zero_run = (uint32_t)__builtin_ctz(x[E1_FRAME_OCTETS - 1]);
+		} else for (int i = 0; i < E1_FRAME_OCTETS; i++) {
 			uint8_t o = x[i];
 			if (o) {
 				if (r->zero_run + 7 >= LOS_ZEROS && r->zero_run + leading_zeros(o) >= LOS_ZEROS)
@@ -502,7 +537,6 @@ int cb_e1_rx_deframe_at(cb_e1_rx_t *r, const uint8_t *raw, uint8_t *out, int nfr
 				if (r->zero_run >= LOS_ZEROS)
 					set_los(r, 1);
 			}
-			r->period_zeros += zero_bits(o);
 		}
 		/* 2. alignment */
 		if (!r->los) {
