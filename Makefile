@@ -10,7 +10,7 @@ PROMPTS  := build/prompts/.made
 
 BOARD    ?= qemu-x86_64
 
-.PHONY: all prompts run test bench bundle clean distclean
+.PHONY: all prompts run test asan fuzz bench bundle clean distclean
 
 all: $(STAMP)
 
@@ -34,6 +34,15 @@ run: $(STAMP) $(PROMPTS)
 ## test: every test tier that needs no hardware
 test: $(STAMP)
 	$(PY) -m pytest -q -ra
+
+## asan: the line and DSP tests against C built with AddressSanitizer and UBSan
+asan: $(STAMP)
+	PY=$(PY) tools/asan_tests.sh -k "not talkoff"
+
+## fuzz: coverage-guided fuzzing of the line layer's C for FUZZ_S seconds (needs clang)
+FUZZ_S ?= 60
+fuzz:
+	drivers/fuzz/run.sh $(FUZZ_S)
 
 ## bench: benchmarks (figures as ratios against a named peer or the real-time budget)
 bench: $(STAMP)
