@@ -20,7 +20,7 @@
 #define MF_SEARCH_FRAMES 64  /* G.706 4.2: no multiframe 8 ms after frame alignment: the FAS was spurious */
 #define CRC_WINDOW 1000      /* G.706 4.3.2: >= 915 errored of 1000 -> frame re-search */
 #define CRC_WINDOW_BAD 915
-#define E_BITS_MAX 16        /* E bits still to send as 0: one multiframe's worth of reports, twice over */
+#define E_BITS_MAX 48        /* E bits still to send as 0: the engine reports a 20 ms block (20 sub-multiframes) at once; two blocks and some */
 
 /* ---------------------------------------------------------------- CRC-4 */
 

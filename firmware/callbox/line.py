@@ -186,7 +186,7 @@ class E1Tx(_Handle):
         """Send n E bits as 0 so that the far end learns of our received CRC-4 errors.
 
         Args:
-            n (int): errored sub-multiframes (at most 16 stay pending).
+            n (int): errored sub-multiframes (at most 48 stay pending).
 
         Raises:
             TypeError, ValueError: n is not an int >= 0.

@@ -286,6 +286,14 @@ def test_impair_tone_hangup_and_channel(shell):
     text = "".join(shell.out)
     assert text.count("usage:") == 2                       # ber 2 and plan fr
     assert "s0.3: receive level -12.3 dBm0, transmit level silent" in text
+    shell.out.clear()
+    for cmd in ("impair span 0 fas 5", "impair span 0 crc 12", "impair span 0 rai on", "impair span 0 fas 0",
+                "impair span 0 crc x"):
+        shell.line(cmd)
+    assert ("span.impair", {"span": 0, "fas_errors": 5, "side": "tx"}) in reqs
+    assert ("span.impair", {"span": 0, "crc_errors": 12, "side": "tx"}) in reqs
+    assert ("span.impair", {"span": 0, "rai": True, "side": "tx"}) in reqs
+    assert "".join(shell.out).count("usage:") == 2 and "the far end counts it" in "".join(shell.out)
 
 
 def test_tab_completion_history_and_editing(shell):

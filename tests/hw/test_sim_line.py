@@ -83,7 +83,7 @@ def test_receive_side_faults_are_seen_by_this_end_only(pair):
     assert 20 < flipped < 250
     box.impair(ber=0, ais=True, side="rx")
     assert set(b"".join(pump(far, box, data))) == {0xFF}
-    with pytest.raises(ValueError, match="slip is injected on the transmitting side"):
+    with pytest.raises(ValueError, match="slips and counted FAS/CRC errors are injected on the transmitting side"):
         box.impair(slip=1, side="rx")
     with pytest.raises(ValueError, match="side 'up'"):
         box.impair(los=True, side="up")

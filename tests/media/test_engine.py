@@ -344,3 +344,59 @@ def test_build_engine_opens_t1_spans_with_the_t1_block_size(tmp_path):
     finally:
         eng.close()
         st.close()
+
+
+def test_rai_goes_back_while_our_receiver_has_a_defect_and_on_request(pair):
+    pair.run(20)
+    assert not pair.far.status()[1]["alarms"]["rai"] and not pair.box.status()[1]["rai_sent"]
+    pair.far.spans[1].line.impair(los=True)          # the box's receiver on span 1 loses the signal
+    pair.run(10)
+    assert pair.box.status()[1]["rai_sent"] and pair.far.status()[1]["alarms"]["rai"]
+    assert not pair.far.status()[0]["alarms"]["rai"], "only the faulty span's far end sees RAI"
+    pair.far.spans[1].line.impair(los=False)
+    pair.run(20)
+    assert not pair.box.status()[1]["rai_sent"] and not pair.far.status()[1]["alarms"]["rai"]
+    pair.box.force_rai(0, True)                      # a tech forces it (console: impair span 0 rai on)
+    pair.run(10)
+    assert pair.far.status()[0]["alarms"]["rai"]
+    pair.box.force_rai(0, False)
+    pair.run(10)
+    assert not pair.far.status()[0]["alarms"]["rai"]
+
+
+def test_counted_fas_and_crc_errors_arrive_exactly(tmp_path):
+    d = str(tmp_path)
+    cfg = {"kind": "E1", "framing": "crc4"}
+    far = Engine([(0, dict(cfg), hw.open_line("sim://c/1?offset=19", sim_dir=d).open())], [], {}, None, "far")
+    box = Engine([(0, dict(cfg), hw.open_line("sim://c/0", sim_dir=d).open())], [], {}, None, "box")
+    try:
+        for _ in range(60):
+            far.tick()
+            box.tick()
+        c0 = box.spans[0].rx.counters()
+        assert box.status()[0]["up"] and not box.status()[0]["alarms"]["lomf"]
+        far.spans[0].line.impair(fas_errors=7)
+        for _ in range(10):
+            far.tick()
+            box.tick()
+        c1 = box.spans[0].rx.counters()
+        assert c1["rx:fas_errors"] - c0["rx:fas_errors"] == 7
+        # CRC-4 covers the FAS bits too: a FAS every 4 frames, two in each 8-frame
+        # sub-multiframe (the multiframe starts with the block), so 7 make 4 errored blocks
+        assert c1["rx:crc4_errors"] - c0["rx:crc4_errors"] == 4
+        far.spans[0].line.impair(crc_errors=45)          # more than one block's worth (20 per block)
+        for _ in range(10):
+            far.tick()
+            box.tick()
+        c2 = box.spans[0].rx.counters()
+        assert c2["rx:crc4_errors"] - c1["rx:crc4_errors"] == 45 and c2["rx:fas_errors"] == c1["rx:fas_errors"]
+        assert c2["rx:ebit_errors"] == 0, "the far end's E bits report our own received errors only"
+        assert far.spans[0].rx.counters()["rx:ebit_errors"] == 49, "the box reports every CRC error back"
+        assert box.status()[0]["up"], "counted errors never cost the alignment"
+        with pytest.raises(ValueError, match="transmitting side"):
+            far.spans[0].line.impair(side="rx", crc_errors=1)
+        with pytest.raises(ValueError, match="not a count"):
+            far.spans[0].line.impair(fas_errors=-1)
+    finally:
+        far.close()
+        box.close()

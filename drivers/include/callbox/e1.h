@@ -108,7 +108,7 @@ void cb_e1_tx_free(cb_e1_tx_t *t);
 void cb_e1_tx_set_rai(cb_e1_tx_t *t, int on);
 /* CRC-4 multiframe on transmit: MFAS, C bits of the previous sub-multiframe, E bits. */
 void cb_e1_tx_set_crc4(cb_e1_tx_t *t, int on);
-/* Report n received errored sub-multiframes: each sends one E bit as 0 (at most 16 pending). */
+/* Report n received errored sub-multiframes: each sends one E bit as 0 (at most 48 pending: two 20 ms blocks of reports and some). */
 void cb_e1_tx_report_crc_errors(cb_e1_tx_t *t, int n);
 /* G.706 Annex B: towards a far end without CRC-4, keep the multiframe, send every E bit as 0. */
 void cb_e1_tx_set_ebits_zero(cb_e1_tx_t *t, int on);

@@ -385,8 +385,9 @@ class Shell:
                 % (req["span"], st["pattern"], "in sync" if st["synced"] else "NO SYNC", st["bits"],
                    st["errors"], ber, st["sync_losses"]))
 
-    @_usage("impair span <N> los on|off | ais on|off | ber <rate> | slip | clear  (simulated spans)",
-            [["span"], [], ["los", "ais", "ber", "slip", "clear"], ["on", "off"]])
+    @_usage("impair span <N> los on|off | ais on|off | ber <rate> | slip | fas <n> | crc <n> | rai on|off | clear"
+            "  (simulated spans; rai on any span)",
+            [["span"], [], ["los", "ais", "ber", "slip", "fas", "crc", "rai", "clear"], ["on", "off"]])
     def cmd_impair(self, args):
         if len(args) < 3 or args[0] != "span" or not args[1].isdigit():
             raise UsageError()
@@ -403,18 +404,22 @@ class Shell:
             req = {"ber": rate}
         elif what == "slip" and not rest:
             req = {"slip": 1}
+        elif what in ("fas", "crc") and len(rest) == 1 and rest[0].isdigit() and 1 <= int(rest[0]) <= 100000:
+            req = {what + "_errors": int(rest[0])}
+        elif what == "rai" and rest in (["on"], ["off"]):
+            req = {"rai": rest[0] == "on"}
         elif what == "clear" and not rest:
-            req = {"los": False, "ais": False, "ber": 0.0}
+            req = {"los": False, "ais": False, "ber": 0.0, "rai": False}
         else:
             raise UsageError()
         text = ", ".join("%s=%s" % (k, v) for k, v in sorted(req.items()))
-        if what == "slip":
-            req["side"] = "tx"            # a slip is made by the sender: the far end sees it
-        else:
-            req["side"] = "rx"            # the box's receiver sees the fault, as on a real line
+        sends = what in ("slip", "fas", "crc", "rai")
+        # a slip, counted FAS/CRC errors and RAI are made by the sender: the far end sees them;
+        # the rest hit the box's receiver, as a fault on a real line would
+        req["side"] = "tx" if sends else "rx"
         req["span"] = span
         self.bus.request("span.impair", req, 3.0)
-        return "span %d: %s (%s)" % (span, text, "on what the box sends" if what == "slip" else
+        return "span %d: %s (%s)" % (span, text, "on what the box sends: the far end counts it" if sends else
                                      "on what the box receives")
 
     @_usage("tone span <N> chan <C> <cn|eu|us> <dial|ringback|busy|congestion> | tone span <N> chan <C> off",

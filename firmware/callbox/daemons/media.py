@@ -182,15 +182,22 @@ def register_ops(server, eng, data_dir=None):
 
     def impair(args):
         sid = span_arg(args)
-        kw = {k: args[k] for k in ("los", "ais", "ber", "slip") if k in args}
-        if not kw:
-            raise ValueError("give at least one of los, ais, ber, slip")
-        line = eng.span_by_id[sid].line
-        if not hasattr(line, "impair"):
-            raise ValueError("span %d is not simulated (%s): faults are injected on simulated spans only" % (sid, line))
+        kw = {k: args[k] for k in ("los", "ais", "ber", "slip", "fas_errors", "crc_errors") if k in args}
+        rai = args.get("rai")
+        if not kw and rai is None:
+            raise ValueError("give at least one of los, ais, ber, slip, fas_errors, crc_errors, rai")
+        if rai is not None:
+            if not isinstance(rai, bool):
+                raise ValueError("rai %r must be true or false" % (rai,))
+            eng.submit(eng.force_rai, sid, rai)
         side = args.get("side", "tx")
-        line.impair(side=side, **kw)
-        return dict(kw, side=side)
+        if kw:
+            line = eng.span_by_id[sid].line
+            if not hasattr(line, "impair"):
+                raise ValueError("span %d is not simulated (%s): faults are injected on simulated spans only"
+                                 % (sid, line))
+            line.impair(side=side, **kw)
+        return dict(kw, side=side, **({"rai": rai} if rai is not None else {}))
 
     def loopback(args):
         sid = span_arg(args)
@@ -257,7 +264,8 @@ def register_ops(server, eng, data_dir=None):
     server.handle("chan.level", lambda a: eng.level(ep_arg(a)), "Levels in dBm0 of {ep} over the last 20 ms")
     server.handle("span.status", lambda a: eng.status(), "Status, alarms and counters of every span")
     server.handle("span.dchan.tx", dchan_tx, "Send an HDLC frame on a span's D-channel: {span, frame}")
-    server.handle("span.impair", impair, "Inject faults on a simulated span: {span, los, ais, ber, slip, side: tx (default) | rx}")
+    server.handle("span.impair", impair, "Inject faults on a simulated span: {span, los, ais, ber, slip, fas_errors, "
+                  "crc_errors, side: tx (default) | rx}; {span, rai: bool} forces RAI on any span")
     server.handle("seat.status", lambda a: eng.seat_status(), "Seats: plugged, hook state")
 
     def sip_status(args):

@@ -105,6 +105,8 @@ class SimLine(Line):
         self.los = False
         self.ais = False
         self._slip = 0
+        self._fas_errors = 0        # FAS words still to corrupt (E1), one in every other FAS frame
+        self._crc_errors = 0        # blocks still to hit with one payload bit error (CRC-4 / CRC-6)
         self.rx_los = False           # faults on what this end receives (a tech's fault injection)
         self.rx_ais = False
         self.rx_ber = 0.0
@@ -229,6 +231,8 @@ class SimLine(Line):
             self._drop()
 
     def _impair_bits(self, data):
+        if self._fas_errors or self._crc_errors:
+            data = self._impair_frames(bytearray(data))
         if not (self.offset or self.ber or self._slip):
             return bytes(data)
         val = int.from_bytes(data, "big")
@@ -246,6 +250,31 @@ class SimLine(Line):
             self._counters["bit_errors_injected"] += nerr
         return out.to_bytes(self.block_bytes, "big")
 
+    def _impair_frames(self, buf):
+        """Counted errors on the framed block as the engine wrote it (frame 0 at bit 0)."""
+        if self.kind == "T1":
+            step, nframes = 24, len(buf) * 8 // 193            # 24 frames apart: distinct superframes
+            for f in range(0, nframes, step):
+                if not self._crc_errors:
+                    break
+                bit = f * 193 + 10                              # a payload bit of channel 2
+                buf[bit // 8] ^= 0x80 >> (bit % 8)
+                self._crc_errors -= 1
+                self._counters["crc_errors_injected"] += 1
+            return buf
+        nframes = len(buf) // 32
+        for f in range(nframes):
+            o = buf[32 * f]
+            if self._fas_errors and f % 4 == 0 and o & 0x7F == 0x1B:   # every other FAS word
+                buf[32 * f] ^= 0x01
+                self._fas_errors -= 1
+                self._counters["fas_errors_injected"] += 1
+            if self._crc_errors and f % 8 == 3:                 # one bit in a sub-multiframe
+                buf[32 * f + 1] ^= 0x10
+                self._crc_errors -= 1
+                self._counters["crc_errors_injected"] += 1
+        return buf
+
     def _poisson(self, lam):
         # Knuth's method is fine for the small means a BER test uses
         if lam > 30:
@@ -258,7 +287,7 @@ class SimLine(Line):
                 return k
             k += 1
 
-    def impair(self, los=None, ais=None, ber=None, slip=None, side="tx"):
+    def impair(self, los=None, ais=None, ber=None, slip=None, side="tx", fas_errors=None, crc_errors=None):
         """Inject faults on what this end transmits (side "tx": the far end sees them) or
         receives (side "rx": this end sees them, as a fault on the incoming line would).
 
@@ -267,15 +296,25 @@ class SimLine(Line):
             ais (bool): send unframed all ones.
             ber (float): bit error ratio 0 .. 0.5.
             slip (int): move the bitstream by this many bits once (transmit side only).
+            fas_errors (int): corrupt this many E1 FAS words, one in every other FAS frame, so
+                the far end counts exactly that many without losing alignment (transmit side).
+            crc_errors (int): one payload bit error in each of this many E1 sub-multiframes
+                (CRC-4 errors) or T1 superframes (CRC-6 errors) (transmit side).
 
         Raises:
             ValueError: a value is out of range.
         """
         if side not in ("tx", "rx"):
             raise ValueError("side %r is not tx or rx" % (side,))
+        for name, v in (("fas_errors", fas_errors), ("crc_errors", crc_errors)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 100000):
+                raise ValueError("%s %r is not a count 0..100000" % (name, v))
+        if fas_errors and self.kind == "T1":
+            raise ValueError("fas_errors: a T1 line has no FAS (use crc_errors or ber)")
         if side == "rx":
-            if slip is not None:
-                raise ValueError("a slip is injected on the transmitting side (side tx, or at the far end)")
+            if slip is not None or fas_errors is not None or crc_errors is not None:
+                raise ValueError("slips and counted FAS/CRC errors are injected on the transmitting side "
+                                 "(side tx, or at the far end)")
             if ber is not None:
                 if not 0.0 <= float(ber) < 0.5:
                     raise ValueError("ber %r is outside 0 .. 0.5" % ber)
@@ -295,6 +334,10 @@ class SimLine(Line):
             self.ais = bool(ais)
         if slip is not None:
             self._slip = int(slip)
+        if fas_errors is not None:
+            self._fas_errors = fas_errors
+        if crc_errors is not None:
+            self._crc_errors = crc_errors
 
     def counters(self):
         return dict(self._counters)

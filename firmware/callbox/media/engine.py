@@ -123,6 +123,8 @@ class SpanPort:
         self.perf = PerfMonitor(time.time())
         self.prev = {}               # counters at the last performance second
         self.second_defect = False   # LOS/LOF/AIS seen during the current second
+        self.rai_forced = False      # RAI sent on request (fault injection), whatever we receive
+        self.rai_sent = False        # what the framer sends now (E1 A bit, T1 yellow)
 
     def bearer(self, ts):
         """Whether a slot number is a B-channel of this span."""
@@ -426,6 +428,11 @@ class Engine:
             self.counters["dchan:tx_overflow"] += 1
             log.warning("%s: span %d D-channel: %s", self.name, sid, e)
 
+    def force_rai(self, sid, on):
+        """Send RAI (E1 A bit, T1 yellow) on a span whatever its receiver sees (fault injection);
+        off: RAI follows our own receive defects again."""
+        self.span_by_id[sid].rai_forced = bool(on)
+
     def set_loopback(self, sid, mode):
         """Span loopback: local (our transmit to our receiver), line (received bits sent
         back as they are), payload (received payload sent back in our framing) or off."""
@@ -658,12 +665,14 @@ class Engine:
 
     def _check_alarms(self, sp):
         st = sp.defects()
+        changed = False
         for name in sp.alarms:
             v = bool(st.get(name))
             if v and name in ("los", "lof"):
                 sp.second_defect = name              # a defect inside the second marks it
             if v != sp.alarms[name]:
                 sp.alarms[name] = v
+                changed = True
                 self.emit("span.alarm", {"span": sp.sid, "alarm": name, "state": "ON" if v else "OFF"})
                 if name == "cas_lomf":           # G.732: tell the far end with the y bit
                     sp.cas.set_remote_alarm(v)
@@ -673,12 +682,20 @@ class Engine:
             sp.far_no_crc4 = bool(st.get("far_no_crc4"))
             sp.tx.set_far_no_crc4(sp.far_no_crc4)
             self.emit("span.crc4", {"span": sp.sid, "far_end_crc4": not sp.far_no_crc4})
+        # RAI towards the far end while our receiver has LOS, LOF or AIS (G.704/G.775: the A bit;
+        # T1 yellow), or while a tech forces it
+        rai = sp.rai_forced or sp.alarms["los"] or sp.alarms["lof"] or sp.alarms["ais"]
+        if rai != sp.rai_sent:
+            sp.rai_sent = rai
+            sp.tx.remote_alarm = rai
         # a CAS span signals only with its multiframe aligned
         up = not (sp.alarms["los"] or sp.alarms["ais"] or sp.alarms["lof"] or sp.alarms.get("cas_lomf"))
         if up != sp.up:
             sp.up = up
             self._update_status()        # first: a span.status read after the event must agree
             self.emit("span.state", {"span": sp.sid, "up": up})
+        elif changed:
+            self._update_status()        # an alarm came or went: status() tells it at once
 
     def _seat_event(self, n, ev):
         if "plug" in ev:
@@ -714,7 +731,7 @@ class Engine:
                         "line_code": sp.cfg.get("line_code", ""), "backend": str(sp.line),
                         "alarms": dict(sp.alarms), "failures": dict(sp.failures.failures), "up": sp.up, "counters": c, "loopback": sp.loopback,
                         "perf": sp.perf.snapshot(), "sa_rx": sp.rx.sa_bits() if sp.kind == "E1" else None,
-                        "bert": sp.bert is not None})
+                        "bert": sp.bert is not None, "rai_sent": sp.rai_sent})
         self._status = out
 
     def status(self):
