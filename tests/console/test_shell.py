@@ -263,11 +263,16 @@ def test_selftest_reports_each_check(shell):
     text = "".join(shell.out)
     assert "daemons          PASS" in text and "database         PASS" in text
     assert "spans            FAIL alarms on span 0 (LOS)" in text
-    assert "selftest: FAIL (5 of 6 checks passed)" in text
+    assert "selftest: FAIL (6 of 7 checks passed)" in text
+    assert "watchdog         PASS no board here" in text
     shell.bus.extra["media.counters"] = {"media:overruns": 3}    # the engine's own counter name
     shell.out.clear()
     shell.line("selftest")
     assert "FAIL 3 tick overruns" in "".join(shell.out)
+    shell.bus.extra["sup.health"] = {"healthy": False, "why": "the media tick is stuck at 42", "watchdog_feeds": 9}
+    shell.out.clear()
+    shell.line("selftest")
+    assert "watchdog         FAIL fed 9 times; the media tick is stuck at 42" in "".join(shell.out)
 
 
 def test_impair_tone_hangup_and_channel(shell):

@@ -53,3 +53,14 @@ def test_retention_setting(admin, store):
     assert admin.post("/system/retention", {"days": "forever"}, csrf=tok).status == 400
     assert admin.post("/system/retention", {"days": "90"}, csrf=tok).status == 303
     assert store.get_setting("recordings.retention_days") == 90
+
+
+def test_system_page_shows_health_the_watchdog_and_the_leds(admin, bus):
+    bus.replies["sup.status"] = []
+    bus.replies["sup.health"] = {"healthy": False, "why": "the media tick is stuck at 42", "watchdog_feeds": 17,
+                                 "leds": {"power": True, "status": False, "span0_alarm": True}}
+    t = admin.get("/system").text
+    assert "Health: <strong>BAD</strong> (the media tick is stuck at 42)" in t
+    assert "fed 17 times and is no longer fed" in t and "span0_alarm on, status off" in t
+    del bus.replies["sup.health"]                     # no board: nothing said about it
+    assert "Health:" not in admin.get("/system").text

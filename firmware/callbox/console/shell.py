@@ -795,8 +795,13 @@ class Shell:
             back = dsp.alaw_to_linear(bytes(dsp.linear_to_alaw(x)))
             ok = all(abs(a - b) <= max(16, abs(a) // 16) for a, b in zip(x, back))
             return ok, "line and DSP loaded, G.711 round trip %s" % ("ok" if ok else "WRONG")
+        def watchdog():
+            h = self.bus.request("sup.health", None, 3.0)
+            if not h:
+                return True, "no board here (no pin map): nothing to feed"
+            return bool(h.get("healthy")), "fed %d times; %s" % (h.get("watchdog_feeds", 0), h.get("why", "?"))
         for name, fn in (("daemons", daemons), ("media engine", media), ("spans", spans), ("database", database),
-                         ("recording disk", disk), ("C libraries", libraries)):
+                         ("recording disk", disk), ("C libraries", libraries), ("watchdog", watchdog)):
             check(name, fn)
         failed = [r for r in results if not r[1]]
         lines = ["%-16s %-4s %s" % (n, "PASS" if ok else "FAIL", d) for n, ok, d in results]

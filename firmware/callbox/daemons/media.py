@@ -256,6 +256,8 @@ def register_ops(server, eng, data_dir=None):
 
     server.handle("media.prompts", reload_prompts, "Load the prompts again (after an upload)")
     server.handle("media.counters", lambda a: dict(eng.counters), "Engine counters (overruns...)")
+    server.handle("media.health", lambda a: {"tick": eng.tick_no, "overruns": eng.counters["media:overruns"]},
+                  "The tick count (the supervisor feeds the watchdog only while it advances)")
     server.handle("chan.play", play, "Play a prompt or a list of prompts one after the other: {ep, prompt, lang, loop}")
     server.handle("chan.tone", tone, "Play a tone: {ep, plan, tone} | {ep, digits} | {ep, freq, freq2, level}")
     server.handle("chan.stop", lambda a: eng.submit(eng.stop_ep, ep_arg(a)) or {}, "Stop what plays on {ep}")

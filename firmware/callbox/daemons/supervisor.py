@@ -12,6 +12,7 @@ import logging
 import os
 
 from callbox.bus import socket_path
+from callbox.bus.client import AsyncBusClient
 from callbox.bus.server import BusServer
 from callbox.config.defaults import seed_simulation
 from callbox.config.store import Store
@@ -52,6 +53,44 @@ def prepare_data(args):
                        "keyring": os.path.join(repo, "build", "keys", "dev.cert.pem")}, f)
 
 
+def open_board(args):
+    """The board the supervisor drives: simulated with --sim, the pin map's GPIO lines and
+    watchdog on the box, or none (a PC without --sim)."""
+    from callbox.hw.board import Board, BoardError, SimBoard, load_pinmap
+    if args.sim:
+        return SimBoard(args.run_dir)
+    if args.pinmap and os.path.exists(args.pinmap):
+        try:
+            return Board(load_pinmap(args.pinmap))
+        except (BoardError, OSError, ImportError) as e:
+            log.error("board: %s; no LEDs and no watchdog", e)
+            return None
+    log.info("board: no pin map at %s: no LEDs and no watchdog", args.pinmap)
+    return None
+
+
+async def watch_health(args, state, board, stop):
+    """Once a second: feed the watchdog while the media tick advances and every daemon runs;
+    LEDs follow health and the spans."""
+    from callbox.hw.board import Health
+    health = Health(board)
+    state["health"] = health
+    media = AsyncBusClient(socket_path(args.run_dir, "media"), "supervisor")
+    media.start()
+    try:
+        while not stop.is_set():
+            await asyncio.sleep(args.health_every)
+            try:
+                tick = (await media.request("media.health"))["tick"]
+                spans = await media.request("span.status")
+            except Exception:
+                tick, spans = None, []
+            running = all(d["state"] == "running" for d in state["sup"].status())
+            health.check(tick, running, spans)
+    finally:
+        await media.close()
+
+
 async def amain(args, stop):
     prepare_data(args)
     state = {"sup": Supervisor(build_children(args), log_dir=args.log_dir)}
@@ -74,16 +113,26 @@ async def amain(args, stop):
         return {"rebooting": True, "in_s": 0.5}
 
     server.handle("sup.status", lambda a: state["sup"].status(), "Daemons: state, pid, restarts, last exit")
+    server.handle("sup.health", lambda a: {"healthy": state["health"].healthy, "why": state["health"].why,
+                                           "leds": board.leds(), "watchdog_feeds": board.feeds}
+                  if board is not None and "health" in state else None,
+                  "Health as the watchdog sees it, the LEDs and the feeds (None without a board)")
     server.handle("sup.restart", lambda a: state["sup"].restart(a.get("name")), "Restart a daemon: {name}")
     server.handle("sup.reboot", reboot_op, "Restart the box (every daemon, or the machine with --reboot-cmd): "
                                            "{reason}")
+    board = open_board(args)
     await server.start()
     state["sup"].start()
+    watcher = asyncio.ensure_future(watch_health(args, state, board, stop)) if board is not None else None
     print("CallBox %s: web UI at http://%s:%d/  (data %s, logs %s)" % (
         "simulation" if args.sim else "box", args.web_host, args.web_port, args.data_dir,
         args.log_dir or "stderr"), flush=True)
     await stop.wait()
+    if watcher is not None:
+        watcher.cancel()
     await state["sup"].stop()
+    if board is not None:
+        board.close(disarm=True)          # a clean stop: the watchdog must not reset the machine
     await server.close()
 
 
@@ -95,6 +144,9 @@ def main():
     p.add_argument("--log-dir", default=None, help="write each daemon's log to DIR/<daemon>.log")
     p.add_argument("--reboot-cmd", default=None,
                    help="command that reboots the machine (the image passes 'reboot'); default: restart the daemons")
+    p.add_argument("--pinmap", default="/etc/callbox/pinmap.json",
+                   help="the board's GPIO lines and watchdog (board/<board>/pinmap.json on the image)")
+    p.add_argument("--health-every", type=float, default=1.0, help="seconds between health checks")
     p.add_argument("--rate", type=float, default=0.0, help="simulation: calls per minute")
     p.add_argument("--talk-s", type=float, default=8.0, help="simulation: agents' mean handle time")
     p.add_argument("--talk-dist", choices=["exp", "fixed"], default="exp")

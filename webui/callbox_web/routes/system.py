@@ -31,6 +31,10 @@ def install(app, web):
             daemons = web.bus.request("sup.status", None, 2.0)
         except BusError as e:
             daemons, error = [], error or "supervisor not reachable: %s" % e
+        try:
+            health = web.bus.request("sup.health", None, 2.0)
+        except BusError:
+            health = None
         from importlib import metadata
         try:
             version = metadata.version("callbox")
@@ -39,7 +43,7 @@ def install(app, web):
         with web.db_lock:
             retention = web.store.get_setting("recordings.retention_days", 0)
         response.status = status
-        return web.render("system", title="System", daemons=daemons, version=version, error=error,
+        return web.render("system", title="System", daemons=daemons, health=health, version=version, error=error,
                           notice=request.query.getunicode("done") or None, retention=retention,
                           slots=update.slot_summary(web.data_dir), upd=dict(upd))
 

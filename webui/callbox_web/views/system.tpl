@@ -13,6 +13,11 @@
 % if upd["state"] != "idle":
 <p>Last update: <a href="/system/update">{{upd["state"]}}</a>{{(": " + upd["error"]) if upd.get("error") else ""}}</p>
 % end
+% if health:
+<p>Health: <strong>{{"good" if health["healthy"] else "BAD"}}</strong> ({{health["why"]}});
+  the hardware watchdog has been fed {{health["watchdog_feeds"]}} times{{"" if health["healthy"] else " and is no longer fed: the box resets unless this clears"}}.
+  LEDs: {{", ".join("%s %s" % (k, "on" if v else "off") for k, v in sorted(health["leds"].items())) or "none"}}.</p>
+% end
 <table class="records">
   <thead><tr><th>Daemon</th><th>State</th><th>PID</th><th>Restarts</th><th>Up</th><th>Last exit</th></tr></thead>
   <tbody>
