@@ -1,4 +1,5 @@
 """Console shell: login required, usage errors echo the usage, bus errors are explained."""
+import json
 import os
 import time
 
@@ -47,6 +48,8 @@ def shell(tmp_path):
     st.execute("INSERT INTO users(username, pw_hash, role) VALUES('tech', ?, 'supervisor')",
                (hash_password("0123456789abc", iterations=1000),))
     st.execute("INSERT INTO users(username, pw_hash, role) VALUES('view', ?, 'viewer')",
+               (hash_password("0123456789abc", iterations=1000),))
+    st.execute("INSERT INTO users(username, pw_hash, role) VALUES('owner', ?, 'admin')",
                (hash_password("0123456789abc", iterations=1000),))
     out = []
     now = [0.0]
@@ -431,3 +434,35 @@ def test_show_call_prints_the_ladder_live_or_stored(shell):
     shell.out.clear()
     shell.line("show call a;b")
     assert "usage: show" in "".join(shell.out)
+
+
+
+def test_first_boot_on_the_console_creates_the_admin_and_sets_the_network(tmp_path):
+    st = Store(str(tmp_path))
+    out = []
+    sh = Shell(FakeBus(), st, out.append, clock=lambda: 0.0)
+    sh.start()
+    text = "".join(out)
+    assert "First boot" in text and "none with a default password" in text and text.endswith("new admin username: ")
+    for line in ("bad name!", "root", "short", "short", "0123456789abc", "0123456789abX",
+                 "0123456789abc", "0123456789abc", "10.0.0.5/33 10.0.0.1", "10.0.0.5/24 10.0.0.1"):
+        sh.line(line)
+    text = "".join(out)
+    assert "username: 'bad name!' must be 1-32 letters" in text
+    assert "must be at least 10 characters (got 5)" in text and "the confirmation does not match" in text
+    assert "Admin root created." in text and "is not address/prefix gateway" in text and "ip: stored" in text
+    assert "0123456789abc" not in text, "passwords are never echoed"
+    rows = st.query("SELECT username, role, pw_hash FROM users")
+    assert [(r["username"], r["role"]) for r in rows] == [("root", "admin")]
+    assert verify_password("0123456789abc", rows[0]["pw_hash"])
+    assert json.loads(st.query("SELECT value FROM settings WHERE key='network'")[0]["value"])["gateway"] == "10.0.0.1"
+    out.clear()
+    sh.line("root")
+    sh.line("0123456789abc")
+    assert "Welcome, root." in "".join(out)
+    # a second console (or the web UI) that started at first boot cannot make a second admin
+    other = Shell(FakeBus(), Store(str(tmp_path)), [].append)
+    other.stage, other.setup = "setup_confirm", {"user": "late", "pw": "abcdefghijkl"}
+    other.line("abcdefghijkl")
+    assert [r["username"] for r in st.query("SELECT username FROM users")] == ["root"]
+    st.close()

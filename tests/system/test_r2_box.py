@@ -75,7 +75,7 @@ def test_a_call_over_an_r2_span(tmp_path, variant):
         assert any("answered" in t for t in texts) and any("idle" in t for t in texts[-3:])
         # the field tech's view: the span's signalling and the CAS bits of every timeslot
         with Store(data) as st:
-            st.execute("INSERT INTO users(username, pw_hash, role) VALUES('tech', ?, 'supervisor')",
+            st.execute("INSERT INTO users(username, pw_hash, role) VALUES('tech', ?, 'admin')",
                        (hash_password("0123456789abc", iterations=1000),))
             out = []
             sh = Shell(BusRouter(run), st, out.append)

@@ -19,21 +19,19 @@ Design notes:
 """
 import collections
 import hashlib
-import re
 import secrets
-import sqlite3
 import threading
 import time
 
-from callbox.auth import ITERATIONS, MIN_LENGTH, hash_password, verify_password
+from callbox.auth import (ITERATIONS, MAX_LENGTH, MIN_LENGTH, USERNAME_RE, check_new_password,  # noqa: F401
+                          check_username, create_first_admin, hash_password, verify_password)
 
 ROLES = ("admin", "supervisor", "agent", "viewer")
 ANYONE = "anyone"                  # route roles value: no login needed
 
 PW_ITERATIONS = ITERATIONS         # PBKDF2-HMAC-SHA256 cost, shared with the console
 PW_MIN_LEN = MIN_LENGTH
-PW_MAX_LEN = 1024
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+PW_MAX_LEN = MAX_LENGTH
 
 IDLE_S = 8 * 3600                  # a logged-in session dies after 8 h without a request
 ANON_IDLE_S = 3600                 # a login/setup form's session
@@ -49,30 +47,6 @@ def hash_iterations(stored):
     """The PBKDF2 iteration count recorded in a stored hash (0 when unreadable)."""
     parts = stored.split("$") if isinstance(stored, str) else []
     return int(parts[1]) if len(parts) == 4 and parts[1].isdigit() else 0
-
-
-def check_new_password(username, password, confirm):
-    """Why a new password cannot be used, or None when it can.
-
-    Returns:
-        str|None: a message naming the rule broken.
-    """
-    if len(password) < PW_MIN_LEN:
-        return "password: must be at least %d characters (got %d)" % (PW_MIN_LEN, len(password))
-    if len(password) > PW_MAX_LEN:
-        return "password: must be at most %d characters" % PW_MAX_LEN
-    if password != confirm:
-        return "password: the confirmation does not match"
-    if password.lower() == username.lower():
-        return "password: must not be the username"
-    return None
-
-
-def check_username(username):
-    """Why a username cannot be used, or None when it can."""
-    if not USERNAME_RE.match(username):
-        return "username: %r must be 1-32 letters, digits, '_', '.' or '-'" % username
-    return None
 
 
 class Users:
@@ -109,15 +83,8 @@ class Users:
         Returns:
             bool: True when this call created it.
         """
-        pw_hash = hash_password(password, self.iterations)
         with self.lock:
-            try:
-                cur = self.store.db.execute(
-                    "INSERT INTO users(username, pw_hash, role) SELECT ?, ?, 'admin' "
-                    "WHERE NOT EXISTS (SELECT 1 FROM users WHERE role='admin')", (username, pw_hash))
-            except sqlite3.IntegrityError:
-                return False
-        return cur.rowcount == 1
+            return create_first_admin(self.store.db, username, password, self.iterations)
 
     def create(self, username, password, role):
         """Add a user.

@@ -23,11 +23,13 @@ import textwrap
 import threading
 import time
 
-from callbox.auth import verify_password
+from callbox.auth import check_new_password, check_username, create_first_admin, verify_password
 from callbox.console.lineedit import LineEditor
 from callbox.errors import BusError
 
 BANNER = "CallBox console. Log in with a web UI admin or supervisor account.\r\n"
+FIRST_BOOT = ("First boot: this box has no admin account yet, and none with a default password.\r\n"
+              "Create it here (or in the web UI). It is the web UI's admin too.\r\n")
 PROMPT = "callbox> "
 WIDTH = 80
 PLANS = ("cn", "eu", "us")
@@ -157,6 +159,7 @@ class Shell:
         self.role = None
         self.updating = None         # the thread of a firmware update started here
         self.stage = "login"
+        self.setup = {}              # first boot: the admin account being made here
         self.pending_user = None
         self.failures = 0
         self.locked_until = 0.0
@@ -168,7 +171,61 @@ class Shell:
 
     # -- input ------------------------------------------------------------------------
     def start(self):
+        if self._needs_admin():
+            self.stage = "setup_user"
+            self.write(BANNER + FIRST_BOOT + "new admin username: ")
+            return
         self.write(BANNER + "login: ")
+
+    def _needs_admin(self):
+        return not self.store.query("SELECT 1 FROM users WHERE role='admin' LIMIT 1")
+
+    def _setup(self, text):
+        """First boot on the console: the admin account, then the network, then the login."""
+        st = self.setup
+        if self.stage == "setup_user":
+            err = check_username(text)
+            if err:
+                self.write("%s\r\nnew admin username: " % err)
+                return
+            st["user"] = text
+            self.stage, self.editor.echo = "setup_pw", False
+            self.write("password (at least 10 characters): ")
+        elif self.stage == "setup_pw":
+            st["pw"] = text
+            self.stage = "setup_confirm"
+            self.write("\r\nthe same password again: ")
+        elif self.stage == "setup_confirm":
+            self.editor.echo = True
+            err = check_new_password(st["user"], st.pop("pw", ""), text)
+            if err:
+                self.stage = "setup_pw"
+                self.editor.echo = False
+                self.write("\r\n%s\r\npassword (at least 10 characters): " % err)
+                return
+            made = create_first_admin(self.store.db, st["user"], text)
+            if not made:
+                self.stage = "login"
+                self.write("\r\nAn admin was created meanwhile (in the web UI). Log in with that account.\r\n"
+                           "login: ")
+                return
+            self.write("\r\nAdmin %s created.\r\nnetwork: press Enter to keep DHCP, or type address/prefix "
+                       "gateway [dns]\r\n(e.g. 192.168.1.10/24 192.168.1.1 192.168.1.1): " % st["user"])
+            self.stage = "setup_net"
+        elif self.stage == "setup_net":
+            if text:
+                out = self.cmd_ip(["set"] + text.split()) if len(text.split()) in (2, 3) else None
+                if out is None or not out.startswith("ip: stored"):
+                    self.write("%s\r\nnetwork (Enter for DHCP): " % (out or "give address/prefix gateway [dns]"))
+                    return
+                self.write(out + "\r\n")
+            else:
+                self.store.execute("INSERT OR REPLACE INTO settings(key, value) VALUES('network', ?)",
+                                   (json.dumps({"dhcp": True}),))
+                self.write("DHCP kept.\r\n")
+            self.write("This box: %s\r\nThe web UI answers on https://<address>/ . Log in now.\r\nlogin: "
+                       % self.system.ip_show().replace("\n", "\r\n    "))
+            self.stage, self.setup = "login", {}
 
     def feed(self, data):
         """Raw bytes from the port. Returns False when the session has ended."""
@@ -186,13 +243,18 @@ class Shell:
         return True
 
     def _prompt_for_stage(self):
-        return {"login": "login: ", "password": "password: "}.get(self.stage, self.prompt())
+        return {"login": "login: ", "password": "password: ", "setup_user": "new admin username: ",
+                "setup_pw": "password: ", "setup_confirm": "the same password again: ",
+                "setup_net": "network (Enter for DHCP): "}.get(self.stage, self.prompt())
 
     def line(self, text):
         """Handle one input line; returns False when the session should end."""
         text = text.strip()
         if self.streaming:
             self._stop_stream()
+            return True
+        if self.stage.startswith("setup_"):
+            self._setup(text[:1024])
             return True
         if self.stage == "login":
             if not text:                  # a tech pressing Enter to wake the port
