@@ -72,3 +72,28 @@ def stop_box(proc, log_dir, tail=3000):
     for fn in sorted(os.listdir(log_dir)) if os.path.isdir(log_dir) else []:
         with open(os.path.join(log_dir, fn), errors="replace") as f:
             sys.stdout.write("\n----- %s -----\n%s" % (fn, f.read()[-tail:]))
+
+
+def start_sim_box(tmp_path, spans=1, seats=1, configure=None, extra=()):
+    """The whole box in simulation under its supervisor, with one call at a time placed by the
+    test (rate 0) and 1.5 s fixed handle times. configure(store) edits the seeded config first.
+
+    Returns:
+        (Popen, dict): the supervisor and its data, run and log directories.
+    """
+    import os
+    import subprocess
+    import sys
+    from callbox.config.defaults import seed_simulation
+    from callbox.config.store import Store
+    dirs = {k: str(tmp_path / k) for k in ("data", "run", "log")}
+    with Store(dirs["data"]) as st:
+        seed_simulation(st, spans=spans, seats=seats)
+        if configure:
+            configure(st)
+    proc = subprocess.Popen([sys.executable, "-m", "callbox.daemons.supervisor", "--sim", "--data-dir", dirs["data"],
+                             "--run-dir", dirs["run"], "--log-dir", dirs["log"], "--web-port", str(free_port()),
+                             "--rate", "0", "--talk-s", "1.5", "--talk-dist", "fixed"] + list(extra),
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT)
+    return proc, dirs

@@ -88,7 +88,22 @@ def _nbits_of(data, nbits):
     return nbits
 
 
-class LineReceiver:
+class _Closable:
+    """close() frees the C objects; a with block closes."""
+
+    def close(self):
+        for obj in (self._rx_or_tx(), self._cas, self._coder):
+            if obj is not None:
+                obj.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class LineReceiver(_Closable):
     """Raw bits of one E1 or T1 line in, frames, state and counters out.
 
     Args:
@@ -118,18 +133,8 @@ class LineReceiver:
             self._unit = 8 * T1_FRAME_BITS
         self._done = 0          # bits handed to the deframer
 
-    def close(self):
-        self._rx.close()
-        if self._cas is not None:
-            self._cas.close()
-        if self._coder is not None:
-            self._coder.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    def _rx_or_tx(self):
+        return self._rx
 
     def feed(self, data, nbits=None):
         """Take nbits more line bits (MSB first) from data; all of data when nbits is None.
@@ -222,7 +227,7 @@ def _pack_bits(bits):
     return int(s + b"0" * pad, 2).to_bytes((len(s) + pad) // 8, "big")
 
 
-class LineTransmitter:
+class LineTransmitter(_Closable):
     """Payload in, raw line bits out: the framer, with its state and counters.
 
     Args:
@@ -243,18 +248,8 @@ class LineTransmitter:
             self._tx = T1Tx("sf" if framing == "d4" else framing)
         self._sa = "11111"
 
-    def close(self):
-        self._tx.close()
-        if self._cas is not None:
-            self._cas.close()
-        if self._coder is not None:
-            self._coder.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    def _rx_or_tx(self):
+        return self._tx
 
     def set_rai(self, on):
         """E1 A bit / T1 yellow alarm."""

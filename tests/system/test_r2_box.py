@@ -2,19 +2,14 @@
 a timeslot in the TS16 CAS bits, send the number and the caller's number and category in
 compelled MF tones, cross the IVR (a DTMF digit) and the queue to a simulated agent; the
 recording and the call record name the caller."""
-import os
-import subprocess
-import sys
-
 import pytest
 
-from boxutil import free_port, stop_box, wait_until
+from boxutil import start_sim_box, stop_box, wait_until
 from callbox.auth import hash_password
 from callbox.bus import socket_path
 from callbox.bus.client import BusClient
 from callbox.bus.router import BusRouter
 from callbox.console.shell import Shell
-from callbox.config.defaults import seed_simulation
 from callbox.config.store import Store
 
 pytestmark = pytest.mark.sim
@@ -22,18 +17,13 @@ pytestmark = pytest.mark.sim
 
 @pytest.mark.parametrize("variant", ["r2-cn", "r2-itu"])
 def test_a_call_over_an_r2_span(tmp_path, variant):
-    data, run, logs = str(tmp_path / "data"), str(tmp_path / "run"), str(tmp_path / "log")
-    with Store(data) as st:
-        seed_simulation(st, spans=1, seats=1)
+    def configure(st):
         span = st.spans()[0]
         span.update(signalling=variant, framing="no-crc4")
         st.put_span(span)
         st.set_setting("r2", {"dnis_digits": 5})
-    proc = subprocess.Popen([sys.executable, "-m", "callbox.daemons.supervisor", "--sim", "--data-dir", data,
-                             "--run-dir", run, "--log-dir", logs, "--web-port", str(free_port()), "--rate", "0",
-                             "--talk-s", "1.5", "--talk-dist", "fixed"],
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT)
+    proc, dirs = start_sim_box(tmp_path, configure=configure)
+    data, run, logs = dirs["data"], dirs["run"], dirs["log"]
     try:
         callctl = BusClient(socket_path(run, "callctl"), connect_timeout=30)
         farend = BusClient(socket_path(run, "farend"), connect_timeout=30)

@@ -1,32 +1,21 @@
 """A T1 PRI box (23B+D, ESF, mu-law) in simulation: one call from the simulated exchange
 crosses the T1 span, the IVR (a DTMF digit in mu-law) and the queue to a simulated agent."""
-import os
-import subprocess
-import sys
-
 import pytest
 
-from boxutil import free_port, stop_box, wait_until
+from boxutil import start_sim_box, stop_box, wait_until
 from callbox.bus import socket_path
 from callbox.bus.client import BusClient
-from callbox.config.defaults import seed_simulation
-from callbox.config.store import Store
 
 pytestmark = pytest.mark.sim
 
 
 def test_a_call_over_a_t1_pri_span(tmp_path):
-    data, run, logs = str(tmp_path / "data"), str(tmp_path / "run"), str(tmp_path / "log")
-    with Store(data) as st:
-        seed_simulation(st, spans=1, seats=1)
+    def configure(st):
         span = st.spans()[0]
         span.update(kind="T1", framing="esf", line_code="b8zs")
         st.put_span(span)
-    proc = subprocess.Popen([sys.executable, "-m", "callbox.daemons.supervisor", "--sim", "--data-dir", data,
-                             "--run-dir", run, "--log-dir", logs, "--web-port", str(free_port()), "--rate", "0",
-                             "--talk-s", "1.5", "--talk-dist", "fixed"],
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT)
+    proc, dirs = start_sim_box(tmp_path, configure=configure)
+    run, logs = dirs["run"], dirs["log"]
     try:
         callctl = BusClient(socket_path(run, "callctl"), connect_timeout=30)
         farend = BusClient(socket_path(run, "farend"), connect_timeout=30)

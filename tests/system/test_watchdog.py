@@ -4,29 +4,20 @@ span's alarm LED follows the span."""
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-from boxutil import free_port, stop_box, wait_until
+from boxutil import start_sim_box, stop_box, wait_until
 from callbox.bus import socket_path
 from callbox.bus.client import BusClient
-from callbox.config.defaults import seed_simulation
-from callbox.config.store import Store
 
 pytestmark = pytest.mark.sim
 
 
 def test_watchdog_is_fed_only_while_the_media_tick_runs_and_leds_follow_the_spans(tmp_path):
-    data, run, logs = str(tmp_path / "data"), str(tmp_path / "run"), str(tmp_path / "log")
-    with Store(data) as st:
-        seed_simulation(st, spans=1, seats=1)
-    proc = subprocess.Popen([sys.executable, "-m", "callbox.daemons.supervisor", "--sim", "--data-dir", data,
-                             "--run-dir", run, "--log-dir", logs, "--web-port", str(free_port()),
-                             "--health-every", "0.25"], env=dict(os.environ, PYTHONUNBUFFERED="1"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc, dirs = start_sim_box(tmp_path, extra=["--health-every", "0.25"])
+    run, logs = dirs["run"], dirs["log"]
     media_pid = None
     try:
         sup = BusClient(socket_path(run, "supervisor"), connect_timeout=30)

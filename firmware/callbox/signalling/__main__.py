@@ -60,6 +60,45 @@ def emit(ev, **kw):
     sys.stdout.flush()
 
 
+def parse_command(line, verbs):
+    """'verb k=v k=v' -> (verb, {k: v}); (None, {}) for an empty line.
+
+    Raises:
+        ValueError: an unknown verb or a word that is not key=value.
+    """
+    words = line.split()
+    if not words:
+        return None, {}
+    verb, args = words[0], {}
+    if verb not in verbs:
+        raise ValueError("unknown command %r (%s)" % (verb, ", ".join(verbs)))
+    for w in words[1:]:
+        k, sep, v = w.partition("=")
+        if not sep:
+            raise ValueError("%r is not key=value" % w)
+        args[k] = v
+    return verb, args
+
+
+async def command_loop(loop, command):
+    """Feed stdin lines to command(verb, args) until EOF or until it returns False; bad
+    commands become ERROR events."""
+    stdin = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+    while True:
+        line = await stdin.readline()
+        if not line:
+            return
+        try:
+            verb, args = command(line.decode("utf-8", "replace").strip())
+            if verb is False:
+                return
+        except KeyError as e:
+            emit("ERROR", error="the command needs %s=" % e.args[0])
+        except (ValueError, SignallingError) as e:
+            emit("ERROR", error=str(e))
+
+
 async def open_link(spec):
     """(reader, writer) for fd:N, connect:PATH or listen:PATH."""
     kind, _, arg = spec.partition(":")
@@ -146,20 +185,12 @@ async def run(a):
             emit("DCHAN_DOWN", reason="link closed")
 
     def command(line):
-        words = line.split()
-        if not words:
-            return True
-        verb, args = words[0], {}
-        if verb not in ("call", "answer", "hangup", "restart", "quit"):
-            raise ValueError("unknown command %r (call, answer, hangup, restart, quit)" % verb)
-        for w in words[1:]:
-            k, sep, v = w.partition("=")
-            if not sep:
-                raise ValueError("%r is not key=value" % w)
-            args[k] = v
+        verb, args = parse_command(line, ("call", "answer", "hangup", "restart", "quit"))
+        if verb is None:
+            return None, None
         try:
             if verb == "quit":
-                return False
+                return False, None
             if verb == "call":
                 chan = int(args.get("chan", "0") or 0)
                 cid = span.q931.setup(args.get("called", ""), args.get("calling", ""), chan=chan or None)
@@ -168,25 +199,15 @@ async def run(a):
                 answer(int(args["call"]))
             elif verb == "hangup":
                 span.q931.disconnect(int(args["call"]), int(args.get("cause", "16")))
-            else:
+            elif verb == "restart":
                 span.q931.restart_channel(int(args["chan"]))
         except KeyError as e:
             raise ValueError("%s needs %s=" % (verb, e.args[0])) from None
-        return True
+        return verb, args
 
     rx_task = asyncio.create_task(link_rx())
     span.line_up()
-    stdin = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
-    while True:
-        line = await stdin.readline()
-        if not line:
-            break
-        try:
-            if not command(line.decode("utf-8", "replace").strip()):
-                break
-        except (ValueError, SignallingError) as e:
-            emit("ERROR", error=str(e))
+    await command_loop(loop, command)
     rx_task.cancel()
     writer.close()
     return 0
@@ -304,20 +325,12 @@ async def run_r2(a):
             writer.close()
 
     def command(line):
-        words = line.split()
-        if not words:
-            return True
-        verb, args = words[0], {}
-        if verb not in ("call", "answer", "hangup", "quit", "block", "unblock"):
-            raise ValueError("unknown command %r (call, answer, hangup, block, unblock, quit)" % verb)
-        for w in words[1:]:
-            k, sep, v = w.partition("=")
-            if not sep:
-                raise ValueError("%r is not key=value" % w)
-            args[k] = v
+        verb, args = parse_command(line, ("call", "answer", "hangup", "quit", "block", "unblock"))
+        if verb is None:
+            return None, None
         try:
             if verb == "quit":
-                return False
+                return False, None
             if verb == "call":
                 chan = int(args["chan"]) if args.get("chan") else None
                 cid = span.setup(args.get("called", ""), args.get("ani", args.get("calling", "")), chan,
@@ -328,30 +341,18 @@ async def run_r2(a):
             elif verb == "hangup":
                 if not span.disconnect(int(args["call"])):
                     raise ValueError("no call %s" % args["call"])
-            else:
+            elif verb in ("block", "unblock"):
                 ts = int(args["chan"])
                 if ts not in span.chans:
                     raise ValueError("chan %r is not a timeslot 1-15, 17-31" % ts)
                 (span.chans[ts].block if verb == "block" else span.chans[ts].unblock)()
         except KeyError as e:
             raise ValueError("%s needs %s=" % (verb, e.args[0])) from None
-        except SignallingError as e:
-            raise ValueError(str(e)) from None
-        return True
+        return verb, args
 
     emit("DCHAN_UP")
     tasks = [asyncio.create_task(link_rx()), asyncio.create_task(ticker())]
-    stdin = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
-    while True:
-        line = await stdin.readline()
-        if not line:
-            break
-        try:
-            if not command(line.decode("utf-8", "replace").strip()):
-                break
-        except ValueError as e:
-            emit("ERROR", error=str(e))
+    await command_loop(loop, command)
     for t in tasks:
         t.cancel()
     writer.close()
